@@ -1,0 +1,408 @@
+"""The fit loop shared by every Equilibrium Propagation estimator."""
+
+import copy
+import time
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils._chunking import get_chunk_n_rows
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._core import contrastive_gradient, cost, glorot_uniform, relax_gradient, zero_states
+from ._hyperparameters import resolve_learning_rates
+
+
+class _Parameters:
+    """Weights and biases being trained: a private copy, committed to the estimator on success."""
+
+    def __init__(self, weights, biases):
+        self.weights = weights
+        self.biases = biases
+
+    def copy(self):
+        return _Parameters([W.copy() for W in self.weights], [b.copy() for b in self.biases])
+
+    def all_finite(self):
+        return all(np.isfinite(p).all() for p in self.weights + self.biases)
+
+
+class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
+    """Base class of the EqProp estimators: the training loop of Scellier & Bengio (2017).
+
+    Subclasses turn targets into output-layer targets ``d`` in ``[0, 1]``
+    (``_encode_targets``), score a validation set (``_validation_score``) and
+    implement ``predict``.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "beta": [Interval(Real, 0, None, closed="neither")],
+        "epsilon": [Interval(Real, 0, 1, closed="right")],
+        "n_iter_free": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_nudged": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, None, closed="neither"),
+            "array-like",
+        ],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "nudging": [StrOptions({"random_sign", "positive", "symmetric"})],
+        "persistent_particles": ["boolean"],
+        "shuffle": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    @abstractmethod
+    def __init__(
+        self,
+        hidden_layer_sizes,
+        *,
+        beta,
+        epsilon,
+        n_iter_free,
+        n_iter_nudged,
+        learning_rate,
+        batch_size,
+        max_iter,
+        nudging,
+        persistent_particles,
+        shuffle,
+        early_stopping,
+        validation_fraction,
+        n_iter_no_change,
+        tol,
+        warm_start,
+        random_state,
+        verbose,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.beta = beta
+        self.epsilon = epsilon
+        self.n_iter_free = n_iter_free
+        self.n_iter_nudged = n_iter_nudged
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.nudging = nudging
+        self.persistent_particles = persistent_particles
+        self.shuffle = shuffle
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ hooks
+    @abstractmethod
+    def _prepare_targets(self, y, dtype, incremental, reset):
+        """Validate ``y``, set the target metadata, return ``d`` in [0, 1] of shape (n, n_outputs)."""
+
+    @abstractmethod
+    def _validation_score(self, params, X, y):
+        """Score of the parameters being trained on held-out data (higher is better)."""
+
+    # ------------------------------------------------------------------ fit
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, Integral) else list(np.ravel(sizes))
+        if len(sizes) == 0:
+            raise ValueError(
+                "hidden_layer_sizes is empty; EqProp needs at least one hidden layer, "
+                "e.g. hidden_layer_sizes=(500,)."
+            )
+        if not all(isinstance(n, Integral) and n >= 1 for n in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}."
+            )
+        return [int(n) for n in sizes]
+
+    def _fit(self, X, y, incremental):
+        """Validate, then train; a call that raises leaves the estimator as it was."""
+        state = self._snapshot()
+        try:
+            return self._fit_unguarded(X, y, incremental)
+        except Exception:
+            self._restore(state)
+            raise
+
+    def _fit_unguarded(self, X, y, incremental):
+        first_call = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
+        hidden = self._hidden_sizes()
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True; use fit, or set "
+                "early_stopping=False."
+            )
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=first_call,
+            # float32 input trains in float32; later calls keep the first call's dtype.
+            dtype=(np.float64, np.float32) if first_call else self.coefs_[0].dtype,
+            y_numeric=False,
+            multi_output=False,
+        )
+        targets = self._prepare_targets(y, X.dtype, incremental=incremental, reset=first_call)
+        layer_sizes = [X.shape[1], *hidden, targets.shape[1]]
+        if not first_call and layer_sizes != self._layer_sizes():
+            raise ValueError(
+                f"The network's layer sizes changed from {self._layer_sizes()} to {layer_sizes} "
+                "since the previous fit; set warm_start=False to train a new network."
+            )
+        learning_rates = resolve_learning_rates(self.learning_rate, len(layer_sizes) - 1)
+        self._check_beta_for_nudging()
+
+        if first_call:
+            self._random_state = check_random_state(self.random_state)
+            weights, biases = glorot_uniform(layer_sizes, self._random_state, dtype=X.dtype)
+            params = _Parameters(weights, biases)
+            self.n_iter_ = 0
+            self.t_ = 0
+            self.loss_curve_ = []
+            self.train_error_curve_ = []
+            self._no_improvement_count = 0
+            self.best_loss_ = np.inf
+            if self.early_stopping:
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+            else:
+                self.validation_scores_ = None
+                self.best_validation_score_ = None
+        else:
+            # Train a copy: a run that fails leaves the fitted model as it was.
+            params = _Parameters(self.coefs_, self.intercepts_).copy()
+            if not hasattr(self, "_random_state"):
+                self._random_state = check_random_state(self.random_state)
+
+        self.learning_rates_ = learning_rates
+        if not incremental:
+            self._no_improvement_count = 0
+        self._run_epochs(X, y, targets, params, incremental)
+        return self
+
+    def _snapshot(self):
+        """The fitted state, to restore if a training call fails."""
+        state = {k: (list(v) if isinstance(v, list) else v) for k, v in vars(self).items()}
+        if "_random_state" in state:
+            state["_random_state"] = copy.deepcopy(state["_random_state"])
+        return state
+
+    def _restore(self, state):
+        for key in [k for k in vars(self) if k not in state]:
+            delattr(self, key)
+        vars(self).update(state)
+
+    def _check_beta_for_nudging(self):
+        """Hook for constraints between ``beta`` and other parameters."""
+
+    def _layer_sizes(self):
+        return [self.coefs_[0].shape[0]] + [W.shape[1] for W in self.coefs_]
+
+    def _commit(self, params):
+        self.coefs_ = params.weights
+        self.intercepts_ = params.biases
+        self.n_layers_ = len(params.weights) + 1
+        self.n_outputs_ = params.weights[-1].shape[1]
+
+    def _run_epochs(self, X, y, targets, params, incremental):
+        rng = self._random_state
+        X_val = y_val = None
+        if self.early_stopping:
+            stratify = y if self._stratify_validation() else None
+            X, X_val, targets, _, y, y_val = train_test_split(
+                X,
+                targets,
+                y,
+                random_state=rng,
+                test_size=self.validation_fraction,
+                stratify=stratify,
+            )
+            if X_val.shape[0] < 2:
+                raise ValueError(
+                    "The validation set is too small; increase validation_fraction "
+                    "or the number of samples, or set early_stopping=False."
+                )
+        n_samples = X.shape[0]
+        batch_size = min(self.batch_size, n_samples)
+        layer_sizes = [W.shape[0] for W in params.weights] + [params.weights[-1].shape[1]]
+        particles = None
+        if self.persistent_particles and not incremental:
+            # The paper's persistent particles: each training example's last free fixed
+            # point, the start of its next free phase. Kept for this call only.
+            particles = zero_states(n_samples, layer_sizes, dtype=X.dtype)
+        n_epochs = 1 if incremental else self.max_iter
+        sample_idx = np.arange(n_samples)
+        best_params = None
+        try:
+            for epoch in range(n_epochs):
+                start = time.perf_counter()
+                if self.shuffle:
+                    rng.shuffle(sample_idx)
+                loss_sum, errors = 0.0, 0
+                for batch in gen_batches(n_samples, batch_size):
+                    idx = sample_idx[batch]
+                    loss, err = self._train_batch(X[idx], targets[idx], params, idx, particles)
+                    loss_sum += loss
+                    errors += err
+                if not params.all_finite():
+                    raise ValueError(self._divergence_message())
+                self.n_iter_ += 1
+                self.t_ += n_samples
+                self.loss_ = loss_sum / n_samples
+                self.loss_curve_.append(self.loss_)
+                self.train_error_curve_.append(errors / n_samples)
+                stop, improved = self._update_no_improvement_count(params, X_val, y_val)
+                if improved:
+                    best_params = params.copy()
+                if self.verbose:
+                    self._print_progress(epoch, time.perf_counter() - start, n_epochs, incremental)
+                if stop:
+                    if self.verbose:
+                        print(self._stop_message())
+                    break
+                if epoch + 1 == self.max_iter and not incremental:
+                    warnings.warn(
+                        f"EqProp: maximum iterations ({self.max_iter}) reached and the "
+                        "optimization hasn't converged yet; increase max_iter.",
+                        ConvergenceWarning,
+                    )
+        except KeyboardInterrupt:
+            if not params.all_finite():
+                raise
+            warnings.warn("Training interrupted by user; keeping the model trained so far.")
+        self._commit(best_params if best_params is not None else params)
+
+    def _stratify_validation(self):
+        return False
+
+    def _train_batch(self, x, target, params, idx, particles):
+        """One minibatch: free phase, nudged phase(s), contrastive update (paper, Section 3)."""
+        W, b = params.weights, params.biases
+        x_drive = x @ W[0]  # the clamped input's drive is constant during relaxation
+        if particles is None:
+            states = zero_states(x.shape[0], [W[0].shape[0]] + [w.shape[1] for w in W], x.dtype)
+        else:
+            states = [p[idx] for p in particles]
+        # Free phase (beta = 0), from the persistent particles.
+        relax_gradient(x_drive, states, W, b, self.epsilon, self.n_iter_free)
+        if particles is not None:
+            for p, s in zip(particles, states):
+                p[idx] = s
+        batch_cost = float(cost(states[-1], target).sum())
+        batch_errors = self._count_errors(states[-1], target)
+
+        # Weakly clamped phase(s), from the free fixed point.
+        beta = float(self.beta)
+        if self.nudging == "symmetric":
+            # Centered estimate (Laborieux et al., 2021): phases at +beta and -beta.
+            reference = relax_gradient(
+                x_drive, [s.copy() for s in states], W, b, self.epsilon,
+                self.n_iter_nudged, beta=-beta, target=target,
+            )
+            effective_beta = 2.0 * beta
+        else:
+            if self.nudging == "random_sign" and self._random_state.randint(2):
+                beta = -beta
+            reference, effective_beta = states, beta
+        nudged = relax_gradient(
+            x_drive, [s.copy() for s in states], W, b, self.epsilon, self.n_iter_nudged,
+            beta=beta, target=target,
+        )
+        weight_grads, bias_grads = contrastive_gradient(x, reference, nudged, effective_beta)
+        for k, rate in enumerate(self.learning_rates_):
+            W[k] -= rate * weight_grads[k]
+            b[k] -= rate * bias_grads[k]
+        return batch_cost, batch_errors
+
+    def _count_errors(self, outputs, target):
+        return 0
+
+    def _divergence_message(self):
+        return (
+            "EqProp training diverged: the weights became non-finite. Lower learning_rate "
+            f"(now {self.learning_rate!r}) or beta (now {self.beta!r}), check that epsilon "
+            "is at most 1, and scale the input features (e.g. with MinMaxScaler). The "
+            "previously fitted model, if any, is unchanged."
+        )
+
+    def _update_no_improvement_count(self, params, X_val, y_val):
+        """Early-stopping bookkeeping, as in MLP. Returns (stop, improved)."""
+        improved = False
+        if self.early_stopping:
+            score = self._validation_score(params, X_val, y_val)
+            self.validation_scores_.append(score)
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                improved = True
+        else:
+            loss = self.loss_curve_[-1]
+            if loss > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if loss < self.best_loss_:
+                self.best_loss_ = loss
+        return self._no_improvement_count > self.n_iter_no_change, improved
+
+    def _stop_message(self):
+        what = "Validation score" if self.early_stopping else "Training loss"
+        return (
+            f"{what} did not improve more than tol={self.tol} for "
+            f"{self.n_iter_no_change} consecutive epochs. Stopping."
+        )
+
+    def _print_progress(self, epoch, seconds, n_epochs, incremental):
+        counter = f"{self.n_iter_}" if incremental else f"{epoch + 1}/{n_epochs}"
+        line = (
+            f"[{counter}] loss {self.loss_curve_[-1]:.4f}, "
+            f"train err {100 * self.train_error_curve_[-1]:.2f}%"
+        )
+        if self.early_stopping:
+            line += f", val score {self.validation_scores_[-1]:.4f}"
+        print(f"{line}, {seconds:.1f}s", flush=True)
+
+    # ------------------------------------------------------------ predict
+    def _free_outputs(self, X):
+        """Output units of the fitted network at its free fixed point (see ``_relax_outputs``)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=self.coefs_[0].dtype)
+        return self._relax_outputs(X, self.coefs_, self.intercepts_)
+
+    def _relax_outputs(self, X, W, b):
+        """Output units at the free fixed point reached from zero states, chunk by chunk.
+
+        Each sample relaxes on its own (no state is shared between rows), so a
+        sample's output never depends on the rest of the batch.
+        """
+        sizes = [W[0].shape[0]] + [w.shape[1] for w in W]
+        # Per row: the input, and three copies (state, drive, spare) of every free layer.
+        row_bytes = X.itemsize * (sizes[0] + 3 * sum(sizes[1:]))
+        chunk = get_chunk_n_rows(row_bytes=row_bytes, max_n_rows=X.shape[0])
+        outputs = np.empty((X.shape[0], sizes[-1]), dtype=X.dtype)
+        for rows in gen_batches(X.shape[0], max(chunk, 1)):
+            x = X[rows]
+            states = zero_states(x.shape[0], sizes, dtype=X.dtype)
+            relax_gradient(x @ W[0], states, W, b, self.epsilon, self.n_iter_free)
+            outputs[rows] = states[-1]
+        return outputs

@@ -1,0 +1,365 @@
+"""EqPropClassifier: the paper's network as a scikit-learn classifier."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    check_classification_targets,
+    unique_labels,
+)
+from sklearn.base import _fit_context
+
+from ._base import BaseEqProp
+
+
+class EqPropClassifier(ClassifierMixin, BaseEqProp):
+    """Classifier trained by Equilibrium Propagation (Scellier & Bengio, 2017).
+
+    A layered energy-based network with hard-sigmoid units ``rho(s) = clip(s, 0, 1)``
+    and one output unit per class. The input is clamped; the hidden and output
+    units relax to a fixed point of the energy (the *free phase*), the output
+    units are then weakly pulled towards the one-hot target (the *weakly clamped*
+    or *nudged* phase), and every weight changes by the difference of the
+    products of its two units' activities between the two fixed points. No
+    error is back-propagated: the update is local, and it approaches the
+    gradient of the cost as ``beta`` goes to 0.
+
+    The defaults are the paper's 784-500-10 network (Table 1); see
+    :func:`paper_hyperparameters` for the other two.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(500,)
+        Number of units of each hidden layer. At least one hidden layer.
+
+    beta : float, default=1.0
+        Strength of the nudge towards the target in the weakly clamped phase
+        (the paper's ``beta``, > 0). Smaller values make the update closer to
+        the true gradient but noisier.
+
+    epsilon : float, default=0.5
+        Step size of the relaxation dynamics (paper, Eq. 43), in (0, 1].
+
+    n_iter_free : int, default=20
+        Relaxation steps of the free phase, for training and for prediction.
+
+    n_iter_nudged : int, default=4
+        Relaxation steps of the weakly clamped phase.
+
+    learning_rate : "auto", float or array-like of shape (n_layers - 1,), default="auto"
+        Learning rate ``alpha_k`` of each weight layer, from the input upwards
+        (the biases of a layer use the rate of the weights into it). A float
+        applies to every layer. ``"auto"`` uses the paper's rates for one, two
+        and three hidden layers (0.1, 0.05 / 0.4, 0.1, 0.01 / 0.128, 0.032,
+        0.008, 0.002) and ``0.128 / 4**k`` for weight layer ``k`` of deeper
+        networks. The rates in use are stored in ``learning_rates_``.
+
+    batch_size : int, default=20
+        Size of the minibatches (the paper uses 20).
+
+    max_iter : int, default=100
+        Maximum number of epochs. Training stops earlier when the training loss
+        (or the validation score, with ``early_stopping``) has not improved by
+        ``tol`` for ``n_iter_no_change`` epochs. The paper trains this network
+        for 25 epochs on MNIST (50,000 images); smaller data sets need more
+        epochs for the same number of updates, and 100 lets the defaults fit
+        scikit-learn's digits to convergence in seconds.
+
+    nudging : {"random_sign", "positive", "symmetric"}, default="random_sign"
+        How the weakly clamped phase is run. ``"random_sign"`` draws the sign of
+        ``beta`` at random for each minibatch (the paper's choice, which
+        cancels the estimator's first-order bias on average), ``"positive"``
+        always uses ``+beta``, ``"symmetric"`` runs two nudged phases at
+        ``+beta`` and ``-beta`` and uses their difference (Laborieux et al.,
+        2021), at the cost of one more phase.
+
+    persistent_particles : bool, default=True
+        Start each training example's free phase from its free fixed point of
+        the previous epoch (the paper's persistent particles), which lets a few
+        relaxation steps suffice. The states are kept during ``fit`` only;
+        ``partial_fit`` and prediction start from zero states.
+
+    shuffle : bool, default=True
+        Shuffle the training samples at every epoch.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified) and
+        stop when its accuracy has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs; the weights of the best epoch are kept.
+
+    validation_fraction : float, default=0.1
+        Proportion of the training data held out for early stopping.
+
+    n_iter_no_change : int, default=10
+        Number of epochs without improvement by ``tol`` before stopping.
+
+    tol : float, default=1e-4
+        Minimum improvement of the loss or validation score.
+
+    warm_start : bool, default=False
+        Continue from the previous solution when ``fit`` is called again.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, the validation split and the
+        signs of ``beta``. Pass an int for reproducible results.
+
+    verbose : int, default=0
+        Print one line per epoch with the loss, training error and time.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+    coefs_ : list of ndarray
+        ``coefs_[k]`` of shape (n_units_k, n_units_{k+1}) are the weights
+        between layer ``k`` and layer ``k + 1`` (layer 0 is the input).
+
+    intercepts_ : list of ndarray
+        ``intercepts_[k]`` are the biases of layer ``k + 1``.
+
+    learning_rates_ : tuple of float
+        The learning rate of each weight layer used by the last training call.
+
+    loss_ : float
+        Mean cost ``C = 1/2 ||y - d||^2`` at the free fixed point over the last epoch.
+
+    loss_curve_ : list of float
+        ``loss_`` of every epoch.
+
+    train_error_curve_ : list of float
+        Fraction of training examples misclassified at their free fixed point
+        during each epoch (measured while training, as in the paper).
+
+    best_loss_ : float
+        Lowest ``loss_`` so far.
+
+    validation_scores_ : list of float or None
+        Validation accuracy of every epoch with ``early_stopping``, else None.
+
+    best_validation_score_ : float or None
+        Best validation accuracy with ``early_stopping``, else None.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    t_ : int
+        Number of training samples seen.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of output units (``n_classes``).
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit. Defined only when X has feature
+        names that are all strings.
+
+    See Also
+    --------
+    paper_hyperparameters : The paper's three MNIST networks.
+    sklearn.neural_network.MLPClassifier : The same network trained by backpropagation.
+
+    Notes
+    -----
+    The energy is ``E = 1/2 sum ||s_k||^2 - sum rho(s_k)^T W_k rho(s_{k+1}) -
+    sum b_k^T rho(s_k)``; the input enters it as is, so features are best
+    scaled to [0, 1] (e.g. with :class:`~sklearn.preprocessing.MinMaxScaler`).
+    Training minimises ``C = 1/2 ||y - d||^2`` with ``d`` the one-hot target.
+
+    References
+    ----------
+    B. Scellier and Y. Bengio, "Equilibrium Propagation: Bridging the Gap
+    between Energy-Based Models and Backpropagation", Frontiers in
+    Computational Neuroscience 11:24, 2017.
+
+    A. Laborieux et al., "Scaling Equilibrium Propagation to Deep ConvNets by
+    Drastically Reducing its Gradient Estimator Bias", Frontiers in
+    Neuroscience 15:633674, 2021.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sk_eqprop import EqPropClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
+    >>> clf = EqPropClassifier(hidden_layer_sizes=(100,), max_iter=10, random_state=0)
+    >>> clf.fit(X_train, y_train).score(X_test, y_test) > 0.9
+    True
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(500,),
+        *,
+        beta=1.0,
+        epsilon=0.5,
+        n_iter_free=20,
+        n_iter_nudged=4,
+        learning_rate="auto",
+        batch_size=20,
+        max_iter=100,
+        nudging="random_sign",
+        persistent_particles=True,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            hidden_layer_sizes,
+            beta=beta,
+            epsilon=epsilon,
+            n_iter_free=n_iter_free,
+            n_iter_nudged=n_iter_nudged,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            nudging=nudging,
+            persistent_particles=persistent_particles,
+            shuffle=shuffle,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the network on (X, y) by Equilibrium Propagation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, best scaled to [0, 1].
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : EqPropClassifier
+            The fitted estimator.
+        """
+        return self._fit(X, y, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """Run one epoch of Equilibrium Propagation on (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that can appear in ``y``. Required on the first
+            call, ignored afterwards.
+
+        Returns
+        -------
+        self : EqPropClassifier
+            The trained estimator.
+        """
+        if _check_partial_fit_first_call(self, classes):
+            if len(self.classes_) < 2:
+                del self.classes_
+                raise ValueError(
+                    "partial_fit needs at least two classes in `classes`, got "
+                    f"{list(classes)!r}."
+                )
+        return self._fit(X, y, incremental=True)
+
+    def _prepare_targets(self, y, dtype, incremental, reset):
+        check_classification_targets(y)
+        if not incremental:
+            classes = unique_labels(y)
+            if reset:
+                if len(classes) < 2:
+                    raise ValueError(
+                        "EqPropClassifier needs samples of at least two classes; "
+                        f"y has only one class: {classes[0]!r}."
+                    )
+                self.classes_ = classes
+            elif not np.isin(classes, self.classes_).all():
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as in "
+                    f"the previous call to fit: {self.classes_!r}, got {classes!r}."
+                )
+        unseen = np.setdiff1d(unique_labels(y), self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y contains classes {unseen.tolist()!r} that are not in `classes` "
+                f"{self.classes_.tolist()!r} given on the first call to partial_fit."
+            )
+        indices = np.searchsorted(self.classes_, y)
+        return np.eye(len(self.classes_), dtype=dtype)[indices]
+
+    def _count_errors(self, outputs, target):
+        return int(np.count_nonzero(outputs.argmax(axis=1) != target.argmax(axis=1)))
+
+    def _stratify_validation(self):
+        return True
+
+    def _validation_score(self, params, X, y):
+        outputs = self._relax_outputs(X, params.weights, params.biases)
+        return float(np.mean(self.classes_[outputs.argmax(axis=1)] == y))
+
+    def predict(self, X):
+        """Predict the class of each sample: the most active output unit at the free fixed point.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Predicted classes.
+        """
+        winners = self._free_outputs(X).argmax(axis=1)
+        return self.classes_[winners]
+
+    def predict_proba(self, X):
+        """Output activities at the free fixed point, normalised to sum to one.
+
+        The output units live in [0, 1]; each row is divided by its sum (a row
+        whose units are all 0 becomes uniform). The argmax of a row is the
+        prediction of :meth:`predict`. These are scores, not calibrated
+        probabilities; wrap the estimator in
+        :class:`~sklearn.calibration.CalibratedClassifierCV` if you need those.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows in [0, 1] that sum to 1, columns ordered as ``classes_``.
+        """
+        outputs = self._free_outputs(X).astype(np.float64)
+        totals = outputs.sum(axis=1, keepdims=True)
+        silent = totals[:, 0] == 0
+        outputs[silent] = 1.0
+        totals[silent] = outputs.shape[1]
+        return outputs / totals
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = False
+        return tags

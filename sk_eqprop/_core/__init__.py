@@ -1,0 +1,35 @@
+"""Numerical core of Equilibrium Propagation: pure functions on NumPy arrays.
+
+Nothing here imports scikit-learn. A layered network is described by
+
+``weights``
+    list ``[W_0, ..., W_L]``; ``W_k`` has shape ``(n_k, n_{k+1})`` and connects
+    layer ``k`` (layer 0 is the clamped input ``x``) to layer ``k + 1``.
+``biases``
+    list ``[b_1, ..., b_{L+1}]``, one vector per free layer.
+``states``
+    list ``[s_1, ..., s_{L+1}]`` of arrays of shape ``(n_samples, n_{k})``:
+    the hidden layers followed by the output layer ``y``. States live in
+    ``[0, 1]``, where the hard sigmoid ``rho`` is the identity.
+
+References: B. Scellier and Y. Bengio, "Equilibrium Propagation: Bridging the
+Gap between Energy-Based Models and Backpropagation", Front. Comput. Neurosci.
+11:24 (2017). Equation numbers in comments refer to that paper.
+"""
+
+from .energy import cost, energy, layer_drives, rho, total_energy
+from .initialization import glorot_uniform, zero_states
+from .relaxation import relax_gradient
+from .update import contrastive_gradient
+
+__all__ = [
+    "contrastive_gradient",
+    "cost",
+    "energy",
+    "glorot_uniform",
+    "layer_drives",
+    "relax_gradient",
+    "rho",
+    "total_energy",
+    "zero_states",
+]
