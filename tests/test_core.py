@@ -1,0 +1,229 @@
+"""Properties of the numerical core: the mathematics of the paper, checked numerically."""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from sk_eqprop._core import (
+    contrastive_gradient,
+    cost,
+    energy,
+    glorot_uniform,
+    layer_drives,
+    relax_gradient,
+    total_energy,
+    zero_states,
+)
+
+SIZES = [5, 7, 6, 3]  # a tiny two-hidden-layer network
+
+
+def tiny_problem(seed, sizes=SIZES, n_samples=4, bias_scale=0.3, gain=1.0):
+    rng = np.random.default_rng(seed)
+    weights, biases = glorot_uniform(sizes, rng, gain=gain)
+    biases = [rng.uniform(-bias_scale, bias_scale, size=b.shape) for b in biases]
+    x = rng.uniform(0, 1, size=(n_samples, sizes[0]))
+    target = np.eye(sizes[-1])[rng.integers(sizes[-1], size=n_samples)]
+    return x, weights, biases, target
+
+
+def free_fixed_point(x, weights, biases, n_iter=500):
+    states = zero_states(x.shape[0], [w.shape[0] for w in weights] + [weights[-1].shape[1]])
+    return relax_gradient(x @ weights[0], states, weights, biases, 0.5, n_iter)
+
+
+def nudged_fixed_point(x, weights, biases, free, beta, target, n_iter=500):
+    states = [s.copy() for s in free]
+    return relax_gradient(x @ weights[0], states, weights, biases, 0.5, n_iter, beta, target)
+
+
+def mean_free_cost(x, weights, biases, target):
+    return cost(free_fixed_point(x, weights, biases)[-1], target).mean()
+
+
+def finite_difference_gradient(x, weights, biases, target, step=1e-5):
+    """Central finite differences of the cost at the free fixed point, per parameter."""
+    params = weights + biases
+    grads = []
+    for param in params:
+        grad = np.zeros_like(param)
+        for index in np.ndindex(param.shape):
+            original = param[index]
+            param[index] = original + step
+            plus = mean_free_cost(x, weights, biases, target)
+            param[index] = original - step
+            minus = mean_free_cost(x, weights, biases, target)
+            param[index] = original
+            grad[index] = (plus - minus) / (2 * step)
+        grads.append(grad)
+    return grads
+
+
+def cosine(a, b):
+    return float((a * b).sum() / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def interior_problem(seed):
+    """Small weights and biases near 1/2: every unit stays strictly inside (0, 1).
+
+    There the energy is quadratic and the fixed points are smooth in beta, so the
+    estimator's bias follows its Taylor expansion exactly.
+    """
+    x, weights, biases, target = tiny_problem(seed, sizes=[5, 6, 5, 3], gain=0.15)
+    rng = np.random.default_rng(seed)
+    biases = [rng.uniform(0.4, 0.6, size=b.shape) for b in biases]
+    return x, weights, biases, target
+
+
+@pytest.fixture(scope="module")
+def gradient_problem():
+    """A tiny network with saturated units, as in training, and its true gradient."""
+    x, weights, biases, target = tiny_problem(seed=0, sizes=[4, 5, 4, 3])
+    true_grads = finite_difference_gradient(x, weights, biases, target)
+    return x, weights, biases, target, true_grads
+
+
+@pytest.fixture(scope="module")
+def interior_gradient_problem():
+    x, weights, biases, target = interior_problem(seed=0)
+    for state in free_fixed_point(x, weights, biases):
+        assert np.all((state > 0) & (state < 1))
+    true_grads = finite_difference_gradient(x, weights, biases, target)
+    return x, weights, biases, target, true_grads
+
+
+def test_energy_gradient_is_state_minus_drive():
+    """``dE/ds_k = s_k - drive_k`` inside the unit box, by finite differences of ``energy``."""
+    x, weights, biases, _ = tiny_problem(seed=1)
+    rng = np.random.default_rng(1)
+    states = [rng.uniform(0.05, 0.95, size=(x.shape[0], w.shape[1])) for w in weights]
+    drives = layer_drives(x, states, weights, biases)
+    step = 1e-6
+    for k, state in enumerate(states):
+        numeric = np.zeros_like(state)
+        for index in np.ndindex(state.shape):
+            state[index] += step
+            plus = energy(x, states, weights, biases)[index[0]]
+            state[index] -= 2 * step
+            minus = energy(x, states, weights, biases)[index[0]]
+            state[index] += step
+            numeric[index] = (plus - minus) / (2 * step)
+        np.testing.assert_allclose(numeric, state - drives[k], atol=1e-6)
+
+
+def test_free_fixed_point_satisfies_fixed_point_equation():
+    """At the free fixed point every layer equals the clipped drive of its neighbours."""
+    x, weights, biases, _ = tiny_problem(seed=2)
+    states = free_fixed_point(x, weights, biases, n_iter=500)
+    for state, drive in zip(states, layer_drives(x, states, weights, biases)):
+        np.testing.assert_allclose(state, np.clip(drive, 0, 1), atol=1e-10)
+
+
+def test_nudged_fixed_point_satisfies_its_equation():
+    """Nudged output: y = clip((drive + beta d) / (1 + beta)), the minimiser of F in y."""
+    x, weights, biases, target = tiny_problem(seed=3)
+    beta = 0.5
+    free = free_fixed_point(x, weights, biases)
+    nudged = nudged_fixed_point(x, weights, biases, free, beta, target)
+    drives = layer_drives(x, nudged, weights, biases)
+    for state, drive in zip(nudged[:-1], drives[:-1]):
+        np.testing.assert_allclose(state, np.clip(drive, 0, 1), atol=1e-10)
+    expected_output = np.clip((drives[-1] + beta * target) / (1 + beta), 0, 1)
+    np.testing.assert_allclose(nudged[-1], expected_output, atol=1e-10)
+
+
+@settings(max_examples=40)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    beta=st.sampled_from([0.0, 0.3, 1.0]),
+    epsilon=st.sampled_from([0.1, 0.25, 0.5]),
+)
+def test_gradient_relaxation_never_increases_energy(seed, beta, epsilon):
+    """Projected gradient steps descend F when epsilon <= 1 / Lipschitz(dF/ds).
+
+    With Glorot weights scaled down so that the coupling matrix has spectral
+    norm below 1, the Lipschitz constant of dF/ds is below 2 + beta, and the
+    paper's step sizes descend the total energy at every step.
+    """
+    sizes = [6, 8, 5, 3]
+    x, weights, biases, target = tiny_problem(seed, sizes=sizes, n_samples=3, gain=0.4)
+    coupling = np.zeros((sum(sizes[1:]),) * 2)
+    offsets = np.cumsum([0] + sizes[1:])
+    for k in range(1, len(weights)):
+        rows, cols = slice(offsets[k - 1], offsets[k]), slice(offsets[k], offsets[k + 1])
+        coupling[rows, cols] = weights[k]
+        coupling[cols, rows] = weights[k].T
+    lipschitz = 1 + np.linalg.norm(coupling, 2) + beta
+    assume(epsilon * lipschitz < 2)  # the descent lemma's condition
+    rng = np.random.default_rng(seed)
+    states = [rng.uniform(0, 1, size=(x.shape[0], n)) for n in sizes[1:]]
+    x_drive = x @ weights[0]
+    previous = total_energy(x, states, weights, biases, beta, target)
+    for _ in range(30):
+        relax_gradient(x_drive, states, weights, biases, epsilon, 1, beta, target)
+        current = total_energy(x, states, weights, biases, beta, target)
+        assert np.all(current <= previous + 1e-12)
+        previous = current
+
+
+def test_relaxation_keeps_states_in_unit_box_and_input_unchanged():
+    x, weights, biases, target = tiny_problem(seed=4, gain=5.0)
+    x_before = x.copy()
+    free = free_fixed_point(x, weights, biases, n_iter=50)
+    nudged = nudged_fixed_point(x, weights, biases, free, -1.0, target, n_iter=50)
+    for state in free + nudged:
+        assert state.min() >= 0 and state.max() <= 1
+    np.testing.assert_array_equal(x, x_before)
+
+
+def test_contrastive_gradient_matches_its_definition():
+    x, weights, biases, target = tiny_problem(seed=5)
+    free = free_fixed_point(x, weights, biases, n_iter=100)
+    nudged = nudged_fixed_point(x, weights, biases, free, 0.7, target, n_iter=100)
+    weight_grads, bias_grads = contrastive_gradient(x, free, nudged, 0.7)
+    layers_b, layers_0 = [x] + nudged, [x] + free
+    n = x.shape[0]
+    for k, grad in enumerate(weight_grads):
+        expected = -(layers_b[k].T @ layers_b[k + 1] - layers_0[k].T @ layers_0[k + 1]) / (0.7 * n)
+        np.testing.assert_allclose(grad, expected, atol=1e-12)
+    for k, grad in enumerate(bias_grads):
+        np.testing.assert_allclose(grad, -(nudged[k] - free[k]).mean(axis=0) / 0.7, atol=1e-12)
+
+
+def eqprop_gradient(x, weights, biases, target, beta, symmetric=False):
+    free = free_fixed_point(x, weights, biases)
+    nudged = nudged_fixed_point(x, weights, biases, free, beta, target)
+    if symmetric:
+        reference = nudged_fixed_point(x, weights, biases, free, -beta, target)
+        weight_grads, bias_grads = contrastive_gradient(x, reference, nudged, 2 * beta)
+    else:
+        weight_grads, bias_grads = contrastive_gradient(x, free, nudged, beta)
+    return weight_grads + bias_grads
+
+
+def test_eqprop_update_approaches_true_gradient(gradient_problem):
+    """Paper, Theorem 1: at beta = 0.01 the EqProp update is minus the cost's gradient."""
+    x, weights, biases, target, true_grads = gradient_problem
+    estimates = eqprop_gradient(x, weights, biases, target, beta=0.01)
+    for estimate, true in zip(estimates, true_grads):
+        assert cosine(estimate, true) >= 0.99
+        assert 0.8 <= np.linalg.norm(estimate) / np.linalg.norm(true) <= 1.25
+
+
+def test_eqprop_bias_shrinks_linearly_and_symmetric_bias_quadratically(
+    interior_gradient_problem,
+):
+    """One-sided nudging errs by O(beta), symmetric nudging by O(beta^2)."""
+    x, weights, biases, target, true_grads = interior_gradient_problem
+    true = np.concatenate([g.ravel() for g in true_grads])
+
+    def error(beta, symmetric):
+        estimate = eqprop_gradient(x, weights, biases, target, beta, symmetric)
+        return np.linalg.norm(np.concatenate([g.ravel() for g in estimate]) - true)
+
+    one_sided = [error(beta, False) for beta in (0.1, 0.05)]
+    symmetric = [error(beta, True) for beta in (0.1, 0.05)]
+    assert 1.6 < one_sided[0] / one_sided[1] < 2.5  # halving beta halves the error
+    assert 3.2 < symmetric[0] / symmetric[1] < 5.0  # ... and quarters it for symmetric
+    assert symmetric[1] < one_sided[1] / 5
