@@ -19,6 +19,12 @@ from ._core import contrastive_gradient, cost, glorot_uniform, relax_gradient, z
 from ._hyperparameters import resolve_learning_rates
 
 
+# States live in [0, 1], so a weight far beyond this saturates its unit whatever the
+# input: such weights only come from a learning rate, beta or input scale that is far
+# too large, and training with them produces garbage before it overflows.
+_EXPLODED_WEIGHT = 1e6
+
+
 class _Parameters:
     """Weights and biases being trained: a private copy, committed to the estimator on success."""
 
@@ -29,8 +35,9 @@ class _Parameters:
     def copy(self):
         return _Parameters([W.copy() for W in self.weights], [b.copy() for b in self.biases])
 
-    def all_finite(self):
-        return all(np.isfinite(p).all() for p in self.weights + self.biases)
+    def diverged(self):
+        """Whether any parameter is non-finite or has exploded beyond ``_EXPLODED_WEIGHT``."""
+        return not all(np.abs(p).max() < _EXPLODED_WEIGHT for p in self.weights + self.biases)
 
 
 class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
@@ -261,7 +268,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                     loss, err = self._train_batch(X[idx], targets[idx], params, idx, particles)
                     loss_sum += loss
                     errors += err
-                if not params.all_finite():
+                if params.diverged():
                     raise ValueError(self._divergence_message())
                 self.n_iter_ += 1
                 self.t_ += n_samples
@@ -284,7 +291,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                         ConvergenceWarning,
                     )
         except KeyboardInterrupt:
-            if not params.all_finite():
+            if params.diverged():
                 raise
             warnings.warn("Training interrupted by user; keeping the model trained so far.")
         self._commit(best_params if best_params is not None else params)
@@ -336,7 +343,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
 
     def _divergence_message(self):
         return (
-            "EqProp training diverged: the weights became non-finite. Lower learning_rate "
+            f"EqProp training diverged: the weights became non-finite or exceeded "
+            f"{_EXPLODED_WEIGHT:g} in magnitude. Lower learning_rate "
             f"(now {self.learning_rate!r}) or beta (now {self.beta!r}), check that epsilon "
             "is at most 1, and scale the input features (e.g. with MinMaxScaler). The "
             "previously fitted model, if any, is unchanged."

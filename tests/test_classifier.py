@@ -1,0 +1,346 @@
+"""Behaviour of EqPropClassifier as a user sees it."""
+
+import pickle
+import re
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+
+from sk_eqprop import PAPER_ARCHITECTURES, EqPropClassifier, paper_hyperparameters
+from sk_eqprop._hyperparameters import default_learning_rates
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X / 16.0, y, test_size=0.25, random_state=0, stratify=y)
+
+
+def small(**params):
+    """A small fast network for behavioural tests."""
+    defaults = dict(hidden_layer_sizes=(32,), max_iter=5, random_state=0)
+    return EqPropClassifier(**{**defaults, **params})
+
+
+# ---------------------------------------------------------------- the paper's settings
+PAPER_TABLE = {  # Scellier & Bengio (2017), Table 1
+    "784-500-10": ((500,), 20, 4, 0.5, 1.0, (0.1, 0.05)),
+    "784-500-500-10": ((500, 500), 100, 6, 0.5, 1.0, (0.4, 0.1, 0.01)),
+    "784-500-500-500-10": ((500, 500, 500), 500, 8, 0.5, 1.0, (0.128, 0.032, 0.008, 0.002)),
+}
+
+
+@pytest.mark.parametrize("architecture", PAPER_ARCHITECTURES)
+def test_paper_hyperparameters_match_table(architecture):
+    params = paper_hyperparameters(architecture)
+    hidden, n_free, n_nudged, epsilon, beta, alphas = PAPER_TABLE[architecture]
+    assert params["hidden_layer_sizes"] == hidden
+    assert (params["n_iter_free"], params["n_iter_nudged"]) == (n_free, n_nudged)
+    assert (params["epsilon"], params["beta"]) == (epsilon, beta)
+    assert params["learning_rate"] == alphas
+    assert params["batch_size"] == 20
+    assert params["nudging"] == "random_sign"
+    clf = EqPropClassifier(**params)  # every key is a constructor argument
+    assert clf.get_params()["hidden_layer_sizes"] == hidden
+    # "auto" learning rates of the same depth are the paper's
+    assert default_learning_rates(len(hidden) + 1) == alphas
+
+
+def test_paper_hyperparameters_rejects_unknown_architecture():
+    with pytest.raises(ValueError, match="784-500-10"):
+        paper_hyperparameters("784-100-10")
+
+
+def test_default_learning_rate_rule_for_deeper_networks():
+    assert default_learning_rates(5) == pytest.approx((0.128, 0.032, 0.008, 0.002, 0.0005))
+
+
+def test_defaults_are_the_paper_784_500_10_row():
+    params = EqPropClassifier().get_params()
+    row = paper_hyperparameters("784-500-10")
+    for key in ("hidden_layer_sizes", "n_iter_free", "n_iter_nudged", "epsilon", "beta"):
+        assert params[key] == row[key]
+    assert params["batch_size"] == 20 and params["nudging"] == "random_sign"
+
+
+@pytest.mark.parametrize(
+    "hidden, learning_rate, expected",
+    [
+        ((8,), "auto", (0.1, 0.05)),
+        ((8, 8), "auto", (0.4, 0.1, 0.01)),
+        ((8, 8, 8), 0.2, (0.2, 0.2, 0.2, 0.2)),
+        ((8, 8), [0.3, 0.2, 0.1], (0.3, 0.2, 0.1)),
+    ],
+)
+def test_learning_rates_resolved_per_layer(digits, hidden, learning_rate, expected):
+    X_train, _, y_train, _ = digits
+    clf = small(hidden_layer_sizes=hidden, learning_rate=learning_rate, max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_train[:100], y_train[:100])
+    assert clf.learning_rates_ == pytest.approx(expected)
+    assert [W.shape for W in clf.coefs_] == [
+        (a, b) for a, b in zip([64, *hidden], [*hidden, 10])
+    ]
+    assert clf.n_layers_ == len(hidden) + 2
+
+
+def test_learning_rate_of_wrong_length_says_expected_length(digits):
+    X_train, _, y_train, _ = digits
+    clf = small(hidden_layer_sizes=(8, 8), learning_rate=(0.1, 0.05))
+    with pytest.raises(ValueError, match="2 entries but the network has 3 weight layers"):
+        clf.fit(X_train, y_train)
+
+
+# ---------------------------------------------------------------- learning
+def test_default_classifier_learns_digits(digits):
+    X_train, X_test, y_train, y_test = digits
+    clf = EqPropClassifier(random_state=0, max_iter=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.93
+    assert clf.n_iter_ == 10 and clf.t_ == 10 * len(X_train)
+    assert len(clf.loss_curve_) == 10 and clf.loss_curve_[-1] < clf.loss_curve_[0]
+    assert clf.train_error_curve_[-1] < clf.train_error_curve_[0]
+
+
+@pytest.mark.parametrize("nudging", ["positive", "symmetric"])
+def test_other_nudging_schemes_learn(digits, nudging):
+    X_train, X_test, y_train, y_test = digits
+    clf = small(nudging=nudging, beta=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.85
+
+
+def test_streaming_partial_fit_reaches_90_percent_within_five_passes(digits):
+    X_train, X_test, y_train, y_test = digits
+    clf = EqPropClassifier(random_state=0)
+    scores = []
+    for _ in range(5):
+        for start in range(0, len(X_train), 200):
+            rows = slice(start, start + 200)
+            clf.partial_fit(X_train[rows], y_train[rows], classes=np.arange(10))
+        scores.append(clf.score(X_test, y_test))
+    assert max(scores) >= 0.90, scores
+    assert clf.n_iter_ == 5 * int(np.ceil(len(X_train) / 200))
+
+
+def test_pipeline_grid_search_over_beta_and_learning_rate_in_parallel(digits):
+    X_train, X_test, y_train, y_test = digits
+    pipe = make_pipeline(MinMaxScaler(), small(hidden_layer_sizes=(100,), max_iter=10))
+    grid = {
+        "eqpropclassifier__beta": [0.5, 1.0],
+        "eqpropclassifier__learning_rate": [0.05, (0.1, 0.05)],
+    }
+    search = GridSearchCV(pipe, grid, cv=2, n_jobs=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X_train * 16, y_train)  # unscaled pixels: the scaler maps them to [0, 1]
+    assert len(search.cv_results_["params"]) == 4
+    assert search.best_score_ > 0.85
+    assert search.score(X_test * 16, y_test) > 0.85
+
+
+def test_early_stopping_keeps_best_validation_epoch(digits):
+    X_train, _, y_train, _ = digits
+    clf = small(early_stopping=True, max_iter=30, n_iter_no_change=2, validation_fraction=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_train, y_train)
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.n_iter_ < 30
+
+
+def test_no_improvement_stops_training_before_max_iter(digits):
+    X_train, _, y_train, _ = digits
+    clf = small(max_iter=200, n_iter_no_change=2, tol=1.0)  # no epoch improves by 1.0
+    clf.fit(X_train, y_train)
+    # The first epoch sets the best loss; three more without improvement exceed 2.
+    assert clf.n_iter_ == 4
+
+
+def test_max_iter_reached_warns(digits):
+    X_train, _, y_train, _ = digits
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        small(max_iter=2).fit(X_train, y_train)
+
+
+def test_warm_start_continues_from_previous_weights(digits):
+    X_train, _, y_train, _ = digits
+    clf = small(max_iter=1, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_train, y_train)
+        first = [W.copy() for W in clf.coefs_]
+        clf.fit(X_train, y_train)
+    assert clf.n_iter_ == 2 and len(clf.loss_curve_) == 2
+    assert not np.allclose(first[0], clf.coefs_[0])
+    cold = small(max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        cold.fit(X_train, y_train)
+    np.testing.assert_array_equal(first[0], cold.coefs_[0])
+
+
+def test_same_random_state_gives_identical_weights(digits):
+    X_train, _, y_train, _ = digits
+    fits = []
+    for _ in range(2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fits.append(small(max_iter=2, random_state=42).fit(X_train, y_train))
+    for W1, W2 in zip(fits[0].coefs_ + fits[0].intercepts_, fits[1].coefs_ + fits[1].intercepts_):
+        np.testing.assert_array_equal(W1, W2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        other = small(max_iter=2, random_state=43).fit(X_train, y_train)
+    assert not np.array_equal(other.coefs_[0], fits[0].coefs_[0])
+
+
+# ---------------------------------------------------------------- predictions
+@pytest.fixture(scope="module")
+def fitted(digits):
+    X_train, _, y_train, _ = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return small(max_iter=3).fit(X_train, y_train)
+
+
+def test_predict_proba_is_normalised_and_agrees_with_predict(fitted, digits):
+    X_test = digits[1]
+    proba = fitted.predict_proba(X_test)
+    assert proba.shape == (len(X_test), 10)
+    assert np.all((proba >= 0) & (proba <= 1))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(fitted.classes_[proba.argmax(axis=1)], fitted.predict(X_test))
+
+
+def test_prediction_does_not_depend_on_the_batch(fitted, digits):
+    X_test = digits[1]
+    whole = fitted.predict_proba(X_test)
+    one_by_one = np.vstack([fitted.predict_proba(X_test[i : i + 1]) for i in range(20)])
+    np.testing.assert_allclose(whole[:20], one_by_one, rtol=1e-12, atol=1e-12)
+
+
+def test_string_labels_and_pickle_round_trip(digits):
+    X_train, X_test, y_train, _ = digits
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = small(max_iter=2).fit(X_train, names[y_train])
+    assert set(clf.predict(X_test)) <= set(names)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X_test), clf.predict_proba(X_test))
+    # The fitted estimator keeps no training data or persistent particles.
+    weights_bytes = sum(W.nbytes for W in clf.coefs_ + clf.intercepts_)
+    assert len(pickle.dumps(clf)) < 1.2 * weights_bytes + 10_000
+
+
+def test_float32_input_trains_in_float32(digits):
+    X_train, X_test, y_train, _ = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = small(max_iter=1).fit(X_train.astype(np.float32), y_train)
+    assert all(W.dtype == np.float32 for W in clf.coefs_ + clf.intercepts_)
+    assert clf.predict_proba(X_test).shape == (len(X_test), 10)
+
+
+def test_verbose_prints_one_line_per_epoch(digits, capsys):
+    X_train, _, y_train, _ = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        small(max_iter=2, verbose=1).fit(X_train, y_train)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    assert re.match(r"\[1/2\] loss \d\.\d+, train err \d+\.\d+%, \d+\.\ds", lines[0])
+
+
+# ---------------------------------------------------------------- bad input
+def test_predict_before_fit_raises(digits):
+    with pytest.raises(NotFittedError):
+        EqPropClassifier().predict(digits[1])
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(beta=0.0), "beta"),
+        (dict(epsilon=0.0), "epsilon"),
+        (dict(epsilon=1.5), "epsilon"),
+        (dict(n_iter_free=0), "n_iter_free"),
+        (dict(n_iter_nudged=0), "n_iter_nudged"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(hidden_layer_sizes=()), "hidden_layer_sizes is empty"),
+        (dict(hidden_layer_sizes=(10, 0)), "hidden_layer_sizes must be positive"),
+        (dict(learning_rate=-0.1), "learning_rate"),
+        (dict(learning_rate=(0.1, -0.05)), "positive finite"),
+        (dict(learning_rate=(0.1, 0.05, 0.01)), "3 entries but the network has 2"),
+        (dict(nudging="sideways"), "nudging"),
+    ],
+)
+def test_bad_hyperparameters_raise_clear_errors(digits, params, message):
+    X_train, _, y_train, _ = digits
+    with pytest.raises(ValueError, match=message):
+        small(**params).fit(X_train[:50], y_train[:50])
+
+
+def test_bad_data_raises_clear_errors(digits):
+    X_train, X_test, y_train, _ = digits
+    X_nan = X_train[:50].copy()
+    X_nan[3, 5] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        small().fit(X_nan, y_train[:50])
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        small().fit(X_train[:50], y_train[:40])
+    with pytest.raises(ValueError, match="only one class"):
+        small().fit(X_train[:50], np.zeros(50))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        small().fit(X_train[:50], np.linspace(0, 1, 50))
+    with pytest.raises(ValueError, match="2D array"):
+        small().fit(X_train[0], y_train[:1])
+
+
+def test_partial_fit_errors_leave_fitted_model_unchanged(fitted, digits):
+    X_train, X_test, y_train, _ = digits
+    clf = pickle.loads(pickle.dumps(fitted))
+    before = clf.predict_proba(X_test)
+    state = {k: v for k, v in vars(clf).items() if k.endswith("_")}
+    with pytest.raises(ValueError, match="not in `classes`"):
+        clf.partial_fit(X_train[:20], np.full(20, 11))
+    with pytest.raises(ValueError, match="features"):
+        clf.partial_fit(X_train[:20, :10], y_train[:20])
+    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
+    assert clf.n_iter_ == state["n_iter_"] and clf.loss_curve_ == state["loss_curve_"]
+
+
+def test_partial_fit_first_call_needs_classes(digits):
+    X_train, _, y_train, _ = digits
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        small().partial_fit(X_train[:20], y_train[:20])
+
+
+def test_diverging_training_raises_and_keeps_previous_model(fitted, digits):
+    X_train, X_test, y_train, _ = digits
+    clf = pickle.loads(pickle.dumps(fitted))
+    before = clf.predict_proba(X_test)
+    clf.set_params(learning_rate=1e300, warm_start=True)
+    with pytest.raises(ValueError, match="diverged.*Lower learning_rate"):
+        clf.fit(X_train, y_train)
+    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
+    assert all(np.isfinite(W).all() for W in clf.coefs_)
+    # A first fit that diverges leaves the estimator unfitted.
+    fresh = small(learning_rate=1e300)
+    with pytest.raises(ValueError, match="diverged"):
+        fresh.fit(X_train, y_train)
+    with pytest.raises(NotFittedError):
+        fresh.predict(X_test)
