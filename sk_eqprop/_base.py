@@ -15,7 +15,13 @@ from sklearn.utils._chunking import get_chunk_n_rows
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._core import contrastive_gradient, cost, glorot_uniform, relax_gradient, zero_states
+from ._core import (
+    apply_contrastive_update,
+    cost,
+    glorot_uniform,
+    relax_gradient,
+    zero_states,
+)
 from ._hyperparameters import resolve_learning_rates
 
 
@@ -31,6 +37,8 @@ class _Parameters:
     def __init__(self, weights, biases):
         self.weights = weights
         self.biases = biases
+        # Scratch arrays for the weight updates, allocated once per training call.
+        self.workspace = [np.empty_like(W) for W in weights]
 
     def copy(self):
         return _Parameters([W.copy() for W in self.weights], [b.copy() for b in self.biases])
@@ -248,12 +256,11 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 )
         n_samples = X.shape[0]
         batch_size = min(self.batch_size, n_samples)
-        layer_sizes = [W.shape[0] for W in params.weights] + [params.weights[-1].shape[1]]
         particles = None
         if self.persistent_particles and not incremental:
             # The paper's persistent particles: each training example's last free fixed
             # point, the start of its next free phase. Kept for this call only.
-            particles = zero_states(n_samples, layer_sizes, dtype=X.dtype)
+            particles = zero_states(n_samples, params.weights)
         n_epochs = 1 if incremental else self.max_iter
         sample_idx = np.arange(n_samples)
         best_params = None
@@ -302,40 +309,35 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     def _train_batch(self, x, target, params, idx, particles):
         """One minibatch: free phase, nudged phase(s), contrastive update (paper, Section 3)."""
         W, b = params.weights, params.biases
+        n_outputs = target.shape[1]
         x_drive = x @ W[0]  # the clamped input's drive is constant during relaxation
-        if particles is None:
-            states = zero_states(x.shape[0], [W[0].shape[0]] + [w.shape[1] for w in W], x.dtype)
-        else:
-            states = [p[idx] for p in particles]
+        states = zero_states(x.shape[0], W) if particles is None else particles[idx]
         # Free phase (beta = 0), from the persistent particles.
         relax_gradient(x_drive, states, W, b, self.epsilon, self.n_iter_free)
         if particles is not None:
-            for p, s in zip(particles, states):
-                p[idx] = s
-        batch_cost = float(cost(states[-1], target).sum())
-        batch_errors = self._count_errors(states[-1], target)
+            particles[idx] = states
+        outputs = states[:, -n_outputs:]
+        batch_cost = float(cost(outputs, target).sum())
+        batch_errors = self._count_errors(outputs, target)
 
         # Weakly clamped phase(s), from the free fixed point.
         beta = float(self.beta)
         if self.nudging == "symmetric":
             # Centered estimate (Laborieux et al., 2021): phases at +beta and -beta.
             reference = relax_gradient(
-                x_drive, [s.copy() for s in states], W, b, self.epsilon,
-                self.n_iter_nudged, beta=-beta, target=target,
+                x_drive, states.copy(), W, b, self.epsilon, self.n_iter_nudged, -beta, target
             )
             effective_beta = 2.0 * beta
         else:
             if self.nudging == "random_sign" and self._random_state.randint(2):
                 beta = -beta
             reference, effective_beta = states, beta
-        nudged = relax_gradient(
-            x_drive, [s.copy() for s in states], W, b, self.epsilon, self.n_iter_nudged,
-            beta=beta, target=target,
+        # With one-sided nudging the free states are not needed after this phase.
+        nudged = states if reference is not states else states.copy()
+        relax_gradient(x_drive, nudged, W, b, self.epsilon, self.n_iter_nudged, beta, target)
+        apply_contrastive_update(
+            x, reference, nudged, effective_beta, W, b, self.learning_rates_, params.workspace
         )
-        weight_grads, bias_grads = contrastive_gradient(x, reference, nudged, effective_beta)
-        for k, rate in enumerate(self.learning_rates_):
-            W[k] -= rate * weight_grads[k]
-            b[k] -= rate * bias_grads[k]
         return batch_cost, batch_errors
 
     def _count_errors(self, outputs, target):
@@ -404,13 +406,15 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         sample's output never depends on the rest of the batch.
         """
         sizes = [W[0].shape[0]] + [w.shape[1] for w in W]
-        # Per row: the input, and three copies (state, drive, spare) of every free layer.
-        row_bytes = X.itemsize * (sizes[0] + 3 * sum(sizes[1:]))
+        n_outputs = sizes[-1]
+        # Per row: the input and its drive, and the relaxation's arrays of the free
+        # layers (state, constant part, drive, spare).
+        row_bytes = X.itemsize * (sizes[0] + sizes[1] + 4 * sum(sizes[1:]))
         chunk = get_chunk_n_rows(row_bytes=row_bytes, max_n_rows=X.shape[0])
         outputs = np.empty((X.shape[0], sizes[-1]), dtype=X.dtype)
         for rows in gen_batches(X.shape[0], max(chunk, 1)):
             x = X[rows]
-            states = zero_states(x.shape[0], sizes, dtype=X.dtype)
+            states = zero_states(x.shape[0], W)
             relax_gradient(x @ W[0], states, W, b, self.epsilon, self.n_iter_free)
-            outputs[rows] = states[-1]
+            outputs[rows] = states[:, -n_outputs:]
         return outputs

@@ -6,12 +6,14 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sk_eqprop._core import (
+    apply_contrastive_update,
     contrastive_gradient,
     cost,
     energy,
     glorot_uniform,
     layer_drives,
     relax_gradient,
+    split_states,
     total_energy,
     zero_states,
 )
@@ -29,17 +31,18 @@ def tiny_problem(seed, sizes=SIZES, n_samples=4, bias_scale=0.3, gain=1.0):
 
 
 def free_fixed_point(x, weights, biases, n_iter=500):
-    states = zero_states(x.shape[0], [w.shape[0] for w in weights] + [weights[-1].shape[1]])
+    states = zero_states(x.shape[0], weights)
     return relax_gradient(x @ weights[0], states, weights, biases, 0.5, n_iter)
 
 
 def nudged_fixed_point(x, weights, biases, free, beta, target, n_iter=500):
-    states = [s.copy() for s in free]
+    states = free.copy()
     return relax_gradient(x @ weights[0], states, weights, biases, 0.5, n_iter, beta, target)
 
 
 def mean_free_cost(x, weights, biases, target):
-    return cost(free_fixed_point(x, weights, biases)[-1], target).mean()
+    outputs = split_states(free_fixed_point(x, weights, biases), weights)[-1]
+    return cost(outputs, target).mean()
 
 
 def finite_difference_gradient(x, weights, biases, target, step=1e-5):
@@ -97,10 +100,10 @@ def test_energy_gradient_is_state_minus_drive():
     """``dE/ds_k = s_k - drive_k`` inside the unit box, by finite differences of ``energy``."""
     x, weights, biases, _ = tiny_problem(seed=1)
     rng = np.random.default_rng(1)
-    states = [rng.uniform(0.05, 0.95, size=(x.shape[0], w.shape[1])) for w in weights]
+    states = rng.uniform(0.05, 0.95, size=(x.shape[0], sum(w.shape[1] for w in weights)))
     drives = layer_drives(x, states, weights, biases)
     step = 1e-6
-    for k, state in enumerate(states):
+    for k, state in enumerate(split_states(states, weights)):
         numeric = np.zeros_like(state)
         for index in np.ndindex(state.shape):
             state[index] += step
@@ -116,7 +119,8 @@ def test_free_fixed_point_satisfies_fixed_point_equation():
     """At the free fixed point every layer equals the clipped drive of its neighbours."""
     x, weights, biases, _ = tiny_problem(seed=2)
     states = free_fixed_point(x, weights, biases, n_iter=500)
-    for state, drive in zip(states, layer_drives(x, states, weights, biases)):
+    drives = layer_drives(x, states, weights, biases)
+    for state, drive in zip(split_states(states, weights), drives):
         np.testing.assert_allclose(state, np.clip(drive, 0, 1), atol=1e-10)
 
 
@@ -127,10 +131,11 @@ def test_nudged_fixed_point_satisfies_its_equation():
     free = free_fixed_point(x, weights, biases)
     nudged = nudged_fixed_point(x, weights, biases, free, beta, target)
     drives = layer_drives(x, nudged, weights, biases)
-    for state, drive in zip(nudged[:-1], drives[:-1]):
+    layers = split_states(nudged, weights)
+    for state, drive in zip(layers[:-1], drives[:-1]):
         np.testing.assert_allclose(state, np.clip(drive, 0, 1), atol=1e-10)
     expected_output = np.clip((drives[-1] + beta * target) / (1 + beta), 0, 1)
-    np.testing.assert_allclose(nudged[-1], expected_output, atol=1e-10)
+    np.testing.assert_allclose(layers[-1], expected_output, atol=1e-10)
 
 
 @settings(max_examples=40)
@@ -157,7 +162,7 @@ def test_gradient_relaxation_never_increases_energy(seed, beta, epsilon):
     lipschitz = 1 + np.linalg.norm(coupling, 2) + beta
     assume(epsilon * lipschitz < 2)  # the descent lemma's condition
     rng = np.random.default_rng(seed)
-    states = [rng.uniform(0, 1, size=(x.shape[0], n)) for n in sizes[1:]]
+    states = rng.uniform(0, 1, size=(x.shape[0], sum(sizes[1:])))
     x_drive = x @ weights[0]
     previous = total_energy(x, states, weights, biases, beta, target)
     for _ in range(30):
@@ -172,7 +177,7 @@ def test_relaxation_keeps_states_in_unit_box_and_input_unchanged():
     x_before = x.copy()
     free = free_fixed_point(x, weights, biases, n_iter=50)
     nudged = nudged_fixed_point(x, weights, biases, free, -1.0, target, n_iter=50)
-    for state in free + nudged:
+    for state in (free, nudged):
         assert state.min() >= 0 and state.max() <= 1
     np.testing.assert_array_equal(x, x_before)
 
@@ -181,14 +186,36 @@ def test_contrastive_gradient_matches_its_definition():
     x, weights, biases, target = tiny_problem(seed=5)
     free = free_fixed_point(x, weights, biases, n_iter=100)
     nudged = nudged_fixed_point(x, weights, biases, free, 0.7, target, n_iter=100)
-    weight_grads, bias_grads = contrastive_gradient(x, free, nudged, 0.7)
-    layers_b, layers_0 = [x] + nudged, [x] + free
+    weight_grads, bias_grads = contrastive_gradient(x, free, nudged, 0.7, weights)
+    layers_b = [x] + split_states(nudged, weights)
+    layers_0 = [x] + split_states(free, weights)
     n = x.shape[0]
     for k, grad in enumerate(weight_grads):
         expected = -(layers_b[k].T @ layers_b[k + 1] - layers_0[k].T @ layers_0[k + 1]) / (0.7 * n)
         np.testing.assert_allclose(grad, expected, atol=1e-12)
     for k, grad in enumerate(bias_grads):
-        np.testing.assert_allclose(grad, -(nudged[k] - free[k]).mean(axis=0) / 0.7, atol=1e-12)
+        expected = -(layers_b[k + 1] - layers_0[k + 1]).mean(axis=0) / 0.7
+        np.testing.assert_allclose(grad, expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("beta", [0.7, -0.4])
+def test_in_place_update_equals_learning_rate_times_gradient(dtype, beta):
+    x, weights, biases, target = tiny_problem(seed=6)
+    x, target = x.astype(dtype), target.astype(dtype)
+    weights = [W.astype(dtype) for W in weights]
+    biases = [b.astype(dtype) for b in biases]
+    free = free_fixed_point(x, weights, biases, n_iter=30)
+    nudged = nudged_fixed_point(x, weights, biases, free, beta, target, n_iter=30)
+    rates = (0.3, 0.2, 0.1)
+    weight_grads, bias_grads = contrastive_gradient(x, free, nudged, beta, weights)
+    expected = [p - r * g for p, r, g in zip(weights, rates, weight_grads)]
+    expected += [p - r * g for p, r, g in zip(biases, rates, bias_grads)]
+    apply_contrastive_update(x, free, nudged, beta, weights, biases, rates)
+    tolerance = 1e-6 if dtype == np.float32 else 1e-13
+    for updated, reference in zip(weights + biases, expected):
+        assert updated.dtype == dtype
+        np.testing.assert_allclose(updated, reference, rtol=tolerance, atol=tolerance)
 
 
 def eqprop_gradient(x, weights, biases, target, beta, symmetric=False):
@@ -196,9 +223,9 @@ def eqprop_gradient(x, weights, biases, target, beta, symmetric=False):
     nudged = nudged_fixed_point(x, weights, biases, free, beta, target)
     if symmetric:
         reference = nudged_fixed_point(x, weights, biases, free, -beta, target)
-        weight_grads, bias_grads = contrastive_gradient(x, reference, nudged, 2 * beta)
+        weight_grads, bias_grads = contrastive_gradient(x, reference, nudged, 2 * beta, weights)
     else:
-        weight_grads, bias_grads = contrastive_gradient(x, free, nudged, beta)
+        weight_grads, bias_grads = contrastive_gradient(x, free, nudged, beta, weights)
     return weight_grads + bias_grads
 
 

@@ -8,9 +8,9 @@ Nothing here imports scikit-learn. A layered network is described by
 ``biases``
     list ``[b_1, ..., b_{L+1}]``, one vector per free layer.
 ``states``
-    list ``[s_1, ..., s_{L+1}]`` of arrays of shape ``(n_samples, n_{k})``:
-    the hidden layers followed by the output layer ``y``. States live in
-    ``[0, 1]``, where the hard sigmoid ``rho`` is the identity.
+    one array of shape ``(n_samples, n_1 + ... + n_{L+1})``: the hidden layers
+    followed by the output layer ``y``, side by side (:mod:`.layout`). States
+    live in ``[0, 1]``, where the hard sigmoid ``rho`` is the identity.
 
 References: B. Scellier and Y. Bengio, "Equilibrium Propagation: Bridging the
 Gap between Energy-Based Models and Backpropagation", Front. Comput. Neurosci.
@@ -18,18 +18,22 @@ Gap between Energy-Based Models and Backpropagation", Front. Comput. Neurosci.
 """
 
 from .energy import cost, energy, layer_drives, rho, total_energy
-from .initialization import glorot_uniform, zero_states
+from .initialization import glorot_uniform
+from .layout import free_layer_sizes, split_states, zero_states
 from .relaxation import relax_gradient
-from .update import contrastive_gradient
+from .update import apply_contrastive_update, contrastive_gradient
 
 __all__ = [
+    "apply_contrastive_update",
     "contrastive_gradient",
     "cost",
     "energy",
+    "free_layer_sizes",
     "glorot_uniform",
     "layer_drives",
     "relax_gradient",
     "rho",
+    "split_states",
     "total_energy",
     "zero_states",
 ]

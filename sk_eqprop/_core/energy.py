@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from .layout import split_states
+
 
 def rho(s):
     """Hard sigmoid ``rho(s) = clip(s, 0, 1)``, the paper's activation (Section 5)."""
@@ -20,8 +22,8 @@ def energy(x, states, weights, biases):
     ----------
     x : ndarray of shape (n_samples, n_features)
         Clamped input.
-    states : list of ndarray
-        Free layers ``[s_1, ..., s_{L+1}]``, each of shape (n_samples, n_k).
+    states : ndarray of shape (n_samples, n_free_units)
+        Free layers side by side (see :mod:`sk_eqprop._core.layout`).
     weights, biases : list of ndarray
         Network parameters, see :mod:`sk_eqprop._core`.
 
@@ -29,8 +31,9 @@ def energy(x, states, weights, biases):
     -------
     ndarray of shape (n_samples,)
     """
-    rhos = [x] + [rho(s) for s in states]
-    e = sum(0.5 * np.einsum("ij,ij->i", s, s) for s in states)
+    layers = split_states(states, weights)
+    rhos = [x] + [rho(s) for s in layers]
+    e = 0.5 * np.einsum("ij,ij->i", states, states)
     for k, W in enumerate(weights):
         e = e - np.einsum("ij,ij->i", rhos[k] @ W, rhos[k + 1])
     for r, b in zip(rhos[1:], biases):
@@ -48,7 +51,7 @@ def total_energy(x, states, weights, biases, beta=0.0, target=None):
     """Total energy ``F = E + beta C`` of each sample (paper, Eq. 4)."""
     f = energy(x, states, weights, biases)
     if beta != 0.0:
-        f = f + beta * cost(states[-1], target)
+        f = f + beta * cost(split_states(states, weights)[-1], target)
     return f
 
 
@@ -64,7 +67,7 @@ def layer_drives(x, states, weights, biases):
     -------
     list of ndarray, one per free layer.
     """
-    rhos = [x] + [rho(s) for s in states]
+    rhos = [x] + [rho(s) for s in split_states(states, weights)]
     drives = []
     for k, b in enumerate(biases):
         d = rhos[k] @ weights[k] + b

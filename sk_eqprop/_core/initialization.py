@@ -30,7 +30,3 @@ def glorot_uniform(layer_sizes, rng, dtype=np.float64, gain=1.0):
         biases.append(np.zeros(n_out, dtype=dtype))
     return weights, biases
 
-
-def zero_states(n_samples, layer_sizes, dtype=np.float64):
-    """All free layers at zero: the fixed start of every prediction."""
-    return [np.zeros((n_samples, n), dtype=dtype) for n in layer_sizes[1:]]

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from .layout import layer_slices
+
 
 def relax_gradient(x_drive, states, weights, biases, epsilon, n_iter, beta=0.0, target=None):
     """Run ``n_iter`` steps of the paper's discretised dynamics (Eq. 43).
@@ -20,8 +22,8 @@ def relax_gradient(x_drive, states, weights, biases, epsilon, n_iter, beta=0.0, 
     ----------
     x_drive : ndarray of shape (n_samples, n_1)
         The constant drive of the clamped input, ``x @ W_0``, computed once per batch.
-    states : list of ndarray
-        Free layers ``[s_1, ..., s_{L+1}]`` in ``[0, 1]``; **updated in place**.
+    states : ndarray of shape (n_samples, n_free_units)
+        Free layers side by side, in ``[0, 1]``; **updated in place**.
     weights, biases : list of ndarray
         Network parameters (``weights[0]`` is not read: its effect is ``x_drive``).
     epsilon : float
@@ -35,40 +37,46 @@ def relax_gradient(x_drive, states, weights, biases, epsilon, n_iter, beta=0.0, 
 
     Returns
     -------
-    states : list of ndarray
-        The same list, relaxed.
+    states : ndarray
+        The same array, relaxed.
     """
-    n_free = len(states)
     eps = float(epsilon)
-    # The constant part of each layer's (step-scaled) drive: input drive and biases,
-    # plus the nudge ``beta * d`` of the output layer.
-    const = [eps * b for b in biases]
-    const[0] = eps * (x_drive + biases[0])
-    decay = [1.0 - eps] * n_free
+    slices = layer_slices(weights)
+    n_free = len(slices)
+    layers = [states[:, cols] for cols in slices]
+    # Everything that stays constant during the relaxation, scaled by epsilon: the
+    # input's drive and the biases, plus the nudge ``beta * d`` of the output layer.
+    const = np.empty_like(states)
+    np.add(x_drive, biases[0], out=const[:, slices[0]])
+    for cols, b in zip(slices[1:], biases[1:]):
+        const[:, cols] = b
+    decay = 1.0 - eps
     if beta != 0.0:
-        const[-1] = const[-1] + (eps * beta) * target
-        decay[-1] = 1.0 - eps - eps * beta
+        const[:, slices[-1]] += beta * target
+        decay = np.full(states.shape[1], 1.0 - eps, dtype=states.dtype)
+        decay[slices[-1]] = 1.0 - eps - eps * beta
+    const *= eps
     scaled_weights = [None] + [eps * W for W in weights[1:]]
-    drives = [np.empty_like(s) for s in states]
-    spare = [np.empty_like(s) for s in states]
+    drive = np.empty_like(states)
+    drive_layers = [drive[:, cols] for cols in slices]
+    # Middle layers get a drive from below and from above: one product lands here.
+    spare = [np.empty_like(s) if 0 < k < n_free - 1 else None for k, s in enumerate(layers)]
 
     for _ in range(n_iter):
         # All drives first, from the current states: the layers move simultaneously.
         for k in range(n_free):
-            drive = drives[k]
+            out = drive_layers[k]
             if k > 0:
-                np.matmul(states[k - 1], scaled_weights[k], out=drive)
-                if k + 1 < n_free:
-                    np.matmul(states[k + 1], scaled_weights[k + 1].T, out=spare[k])
-                    drive += spare[k]
-            elif n_free > 1:
-                np.matmul(states[1], scaled_weights[1].T, out=drive)
-            else:
-                drive.fill(0.0)
-            drive += const[k]
-        for k in range(n_free):
-            s = states[k]
-            s *= decay[k]
-            s += drives[k]
-            np.clip(s, 0.0, 1.0, out=s)
+                np.matmul(layers[k - 1], scaled_weights[k], out=out)
+            if k + 1 < n_free:
+                top_down = spare[k] if k > 0 else out
+                np.matmul(layers[k + 1], scaled_weights[k + 1].T, out=top_down)
+                if k > 0:
+                    out += top_down
+            elif k == 0:
+                out.fill(0.0)
+        drive += const
+        states *= decay
+        states += drive
+        np.clip(states, 0.0, 1.0, out=states)
     return states

@@ -1,9 +1,10 @@
 """The local contrastive learning rule of Equilibrium Propagation."""
 
 import numpy as np
+from .layout import split_states
 
 
-def contrastive_gradient(x, free_states, nudged_states, beta):
+def contrastive_gradient(x, free_states, nudged_states, beta, weights):
     """EqProp estimate of the gradient of the cost with respect to the parameters.
 
     Implements the paper's learning rule (Eq. 10, and Eq. 13 for the layered
@@ -20,10 +21,12 @@ def contrastive_gradient(x, free_states, nudged_states, beta):
     Parameters
     ----------
     x : ndarray of shape (n_samples, n_features)
-    free_states, nudged_states : list of ndarray
+    free_states, nudged_states : ndarray of shape (n_samples, n_free_units)
         Free layers at the free and at the weakly clamped fixed points (in ``[0, 1]``).
     beta : float
         The (signed) nudging strength used for ``nudged_states``.
+    weights : list of ndarray
+        The weights (only their shapes are used).
 
     Returns
     -------
@@ -31,11 +34,43 @@ def contrastive_gradient(x, free_states, nudged_states, beta):
         Shaped like the weights and biases.
     """
     scale = -1.0 / (beta * x.shape[0])
-    deltas = [sb - s0 for sb, s0 in zip(nudged_states, free_states)]
-    weight_grads = [scale * (x.T @ deltas[0])]
-    for k in range(1, len(free_states)):
-        below_b, below_0 = nudged_states[k - 1], free_states[k - 1]
-        above_b, above_0 = nudged_states[k], free_states[k]
-        weight_grads.append(scale * (below_b.T @ above_b - below_0.T @ above_0))
-    bias_grads = [scale * d.sum(axis=0) for d in deltas]
+    free = [x] + split_states(free_states, weights)
+    nudged = [x] + split_states(nudged_states, weights)
+    weight_grads = [scale * (x.T @ (nudged[1] - free[1]))]
+    for k in range(1, len(weights)):
+        weight_grads.append(scale * (nudged[k].T @ nudged[k + 1] - free[k].T @ free[k + 1]))
+    bias_grads = [scale * (sb - s0).sum(axis=0) for sb, s0 in zip(nudged[1:], free[1:])]
     return weight_grads, bias_grads
+
+
+def apply_contrastive_update(
+    x, free_states, nudged_states, beta, weights, biases, rates, workspace=None
+):
+    """Apply ``W_k <- W_k - rates[k] * dC/dW_k`` (and biases) in place.
+
+    Same mathematics as :func:`contrastive_gradient`, with one matrix product
+    per layer: the two co-activity terms of a hidden-to-hidden layer are one
+    product of the phases stacked along the batch axis,
+    ``[s_k^b, s_k^0]^T [c s_{k+1}^b, -c s_{k+1}^0]``, and the product lands in
+    ``workspace`` (arrays shaped like the weights, reused across minibatches)
+    so that no weight-sized array is allocated per update.
+    """
+    n = x.shape[0]
+    if workspace is None:
+        workspace = [np.empty_like(W) for W in weights]
+    free = [x] + split_states(free_states, weights)
+    nudged = [x] + split_states(nudged_states, weights)
+    for k, (W, b, rate, product) in enumerate(zip(weights, biases, rates, workspace)):
+        coef = rate / (beta * n)
+        delta = nudged[k + 1] - free[k + 1]
+        delta *= coef
+        b += delta.sum(axis=0)
+        if k == 0:  # the clamped input is the same in both phases
+            np.matmul(x.T, delta, out=product)
+        else:
+            below = np.concatenate([nudged[k], free[k]])
+            above = np.concatenate([nudged[k + 1], free[k + 1]])
+            above[:n] *= coef
+            above[n:] *= -coef
+            np.matmul(below.T, above, out=product)
+        W += product
