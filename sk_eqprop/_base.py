@@ -15,13 +15,7 @@ from sklearn.utils._chunking import get_chunk_n_rows
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._core import (
-    apply_contrastive_update,
-    cost,
-    glorot_uniform,
-    relax_gradient,
-    zero_states,
-)
+from ._core import apply_contrastive_update, cost, glorot_uniform, relax, zero_states
 from ._hyperparameters import resolve_learning_rates
 
 
@@ -70,6 +64,9 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "nudging": [StrOptions({"random_sign", "positive", "symmetric"})],
+        "relaxation": [StrOptions({"gradient", "layerwise"})],
+        "relax_tol": [None, Interval(Real, 0, None, closed="left")],
+        "init_gain": [Interval(Real, 0, None, closed="neither")],
         "persistent_particles": ["boolean"],
         "shuffle": ["boolean"],
         "early_stopping": ["boolean"],
@@ -94,6 +91,9 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         batch_size,
         max_iter,
         nudging,
+        relaxation,
+        relax_tol,
+        init_gain,
         persistent_particles,
         shuffle,
         early_stopping,
@@ -113,6 +113,9 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.nudging = nudging
+        self.relaxation = relaxation
+        self.relax_tol = relax_tol
+        self.init_gain = init_gain
         self.persistent_particles = persistent_particles
         self.shuffle = shuffle
         self.early_stopping = early_stopping
@@ -186,7 +189,9 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
 
         if first_call:
             self._random_state = check_random_state(self.random_state)
-            weights, biases = glorot_uniform(layer_sizes, self._random_state, dtype=X.dtype)
+            weights, biases = glorot_uniform(
+                layer_sizes, self._random_state, dtype=X.dtype, gain=self.init_gain
+            )
             params = _Parameters(weights, biases)
             self.n_iter_ = 0
             self.t_ = 0
@@ -306,6 +311,21 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     def _stratify_validation(self):
         return False
 
+    def _relax(self, x_drive, states, n_iter, beta=0.0, target=None, weights=None, biases=None):
+        """Relax ``states`` in place with the estimator's dynamics and tolerance."""
+        return relax(
+            x_drive,
+            states,
+            weights,
+            biases,
+            n_iter,
+            method=self.relaxation,
+            epsilon=self.epsilon,
+            beta=beta,
+            target=target,
+            tol=self.relax_tol,
+        )
+
     def _train_batch(self, x, target, params, idx, particles):
         """One minibatch: free phase, nudged phase(s), contrastive update (paper, Section 3)."""
         W, b = params.weights, params.biases
@@ -313,7 +333,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         x_drive = x @ W[0]  # the clamped input's drive is constant during relaxation
         states = zero_states(x.shape[0], W) if particles is None else particles[idx]
         # Free phase (beta = 0), from the persistent particles.
-        relax_gradient(x_drive, states, W, b, self.epsilon, self.n_iter_free)
+        self._relax(x_drive, states, self.n_iter_free, weights=W, biases=b)
         if particles is not None:
             particles[idx] = states
         outputs = states[:, -n_outputs:]
@@ -324,17 +344,16 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         beta = float(self.beta)
         if self.nudging == "symmetric":
             # Centered estimate (Laborieux et al., 2021): phases at +beta and -beta.
-            reference = relax_gradient(
-                x_drive, states.copy(), W, b, self.epsilon, self.n_iter_nudged, -beta, target
-            )
+            reference = states.copy()
+            self._relax(x_drive, reference, self.n_iter_nudged, -beta, target, W, b)
             effective_beta = 2.0 * beta
         else:
             if self.nudging == "random_sign" and self._random_state.randint(2):
                 beta = -beta
             reference, effective_beta = states, beta
-        # With one-sided nudging the free states are not needed after this phase.
+        # With one-sided nudging the free states are still needed: nudge a copy.
         nudged = states if reference is not states else states.copy()
-        relax_gradient(x_drive, nudged, W, b, self.epsilon, self.n_iter_nudged, beta, target)
+        self._relax(x_drive, nudged, self.n_iter_nudged, beta, target, W, b)
         apply_contrastive_update(
             x, reference, nudged, effective_beta, W, b, self.learning_rates_, params.workspace
         )
@@ -415,6 +434,6 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         for rows in gen_batches(X.shape[0], max(chunk, 1)):
             x = X[rows]
             states = zero_states(x.shape[0], W)
-            relax_gradient(x @ W[0], states, W, b, self.epsilon, self.n_iter_free)
+            self._relax(x @ W[0], states, self.n_iter_free, weights=W, biases=b)
             outputs[rows] = states[:, -n_outputs:]
         return outputs

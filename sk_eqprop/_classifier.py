@@ -73,6 +73,25 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         ``+beta`` and ``-beta`` and uses their difference (Laborieux et al.,
         2021), at the cost of one more phase.
 
+    relaxation : {"gradient", "layerwise"}, default="gradient"
+        The dynamics that relax the network to a fixed point of its energy.
+        ``"gradient"`` is the paper's Eq. 43: every layer steps by ``epsilon``
+        along minus the energy gradient, all at once. ``"layerwise"`` sets each
+        layer to its exact minimiser given its neighbours (even layers, then odd
+        layers): the same fixed points in far fewer iterations, and ``epsilon``
+        is unused. ``n_iter_free`` and ``n_iter_nudged`` then count sweeps.
+
+    relax_tol : float or None, default=None
+        If set, each sample stops relaxing as soon as none of its units moved by
+        more than ``relax_tol`` in one step; ``n_iter_free`` and
+        ``n_iter_nudged`` become caps. The test is per sample, so predictions
+        stay independent of the batch. None runs every iteration, as the paper.
+
+    init_gain : float, default=1.0
+        Multiplier of the Glorot-uniform bound of the initial weights
+        (1.0 is the paper's initialisation). Deep networks relaxed layerwise
+        learn better from smaller weights (see ``fast_hyperparameters``).
+
     persistent_particles : bool, default=True
         Start each training example's free phase from its free fixed point of
         the previous epoch (the paper's persistent particles), which lets a few
@@ -205,6 +224,9 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         batch_size=20,
         max_iter=100,
         nudging="random_sign",
+        relaxation="gradient",
+        relax_tol=None,
+        init_gain=1.0,
         persistent_particles=True,
         shuffle=True,
         early_stopping=False,
@@ -225,6 +247,9 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
             batch_size=batch_size,
             max_iter=max_iter,
             nudging=nudging,
+            relaxation=relaxation,
+            relax_tol=relax_tol,
+            init_gain=init_gain,
             persistent_particles=persistent_particles,
             shuffle=shuffle,
             early_stopping=early_stopping,

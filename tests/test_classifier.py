@@ -121,6 +121,21 @@ def test_other_nudging_schemes_learn(digits, nudging):
     assert clf.score(X_test, y_test) >= 0.85
 
 
+@pytest.mark.parametrize("nudging", ["random_sign", "symmetric"])
+def test_layerwise_relaxation_with_tolerance_learns(digits, nudging):
+    X_train, X_test, y_train, y_test = digits
+    clf = small(relaxation="layerwise", relax_tol=1e-4, n_iter_free=10, n_iter_nudged=4,
+                beta=0.5, nudging=nudging)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X_train, y_train)
+    assert clf.score(X_test, y_test) >= 0.85
+    # Predictions stay independent of the batch with per-sample stopping.
+    whole = clf.predict_proba(X_test[:30])
+    alone = np.vstack([clf.predict_proba(X_test[i : i + 1]) for i in range(30)])
+    np.testing.assert_allclose(whole, alone, rtol=1e-12, atol=1e-12)
+
+
 def test_streaming_partial_fit_reaches_90_percent_within_five_passes(digits):
     X_train, X_test, y_train, y_test = digits
     clf = EqPropClassifier(random_state=0)
@@ -286,6 +301,9 @@ def test_predict_before_fit_raises(digits):
         (dict(learning_rate=(0.1, -0.05)), "positive finite"),
         (dict(learning_rate=(0.1, 0.05, 0.01)), "3 entries but the network has 2"),
         (dict(nudging="sideways"), "nudging"),
+        (dict(relaxation="newton"), "relaxation"),
+        (dict(relax_tol=-1.0), "relax_tol"),
+        (dict(init_gain=0.0), "init_gain"),
     ],
 )
 def test_bad_hyperparameters_raise_clear_errors(digits, params, message):

@@ -12,7 +12,9 @@ from sk_eqprop._core import (
     energy,
     glorot_uniform,
     layer_drives,
+    relax,
     relax_gradient,
+    relax_layerwise,
     split_states,
     total_energy,
     zero_states,
@@ -153,13 +155,7 @@ def test_gradient_relaxation_never_increases_energy(seed, beta, epsilon):
     """
     sizes = [6, 8, 5, 3]
     x, weights, biases, target = tiny_problem(seed, sizes=sizes, n_samples=3, gain=0.4)
-    coupling = np.zeros((sum(sizes[1:]),) * 2)
-    offsets = np.cumsum([0] + sizes[1:])
-    for k in range(1, len(weights)):
-        rows, cols = slice(offsets[k - 1], offsets[k]), slice(offsets[k], offsets[k + 1])
-        coupling[rows, cols] = weights[k]
-        coupling[cols, rows] = weights[k].T
-    lipschitz = 1 + np.linalg.norm(coupling, 2) + beta
+    lipschitz = 1 + np.linalg.norm(coupling_matrix(weights), 2) + beta
     assume(epsilon * lipschitz < 2)  # the descent lemma's condition
     rng = np.random.default_rng(seed)
     states = rng.uniform(0, 1, size=(x.shape[0], sum(sizes[1:])))
@@ -254,3 +250,112 @@ def test_eqprop_bias_shrinks_linearly_and_symmetric_bias_quadratically(
     assert 1.6 < one_sided[0] / one_sided[1] < 2.5  # halving beta halves the error
     assert 3.2 < symmetric[0] / symmetric[1] < 5.0  # ... and quarters it for symmetric
     assert symmetric[1] < one_sided[1] / 5
+
+
+@settings(max_examples=40)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    beta=st.sampled_from([0.0, 0.5, -0.5, 1.0, -1.0, -1.5]),
+    gain=st.sampled_from([0.5, 1.0, 3.0]),
+    n_hidden=st.integers(1, 3),
+)
+def test_layerwise_sweeps_never_increase_energy(seed, beta, gain, n_hidden):
+    """Exact block-coordinate descent: every half-sweep minimises F over a set of layers.
+
+    Holds for any weights, and for beta <= -1 where the output's energy is concave.
+    """
+    sizes = [6] + [7] * n_hidden + [3]
+    x, weights, biases, target = tiny_problem(seed, sizes=sizes, n_samples=3, gain=gain)
+    rng = np.random.default_rng(seed)
+    states = rng.uniform(0, 1, size=(x.shape[0], sum(sizes[1:])))
+    x_drive = x @ weights[0]
+    previous = total_energy(x, states, weights, biases, beta, target)
+    for _ in range(10):
+        relax_layerwise(x_drive, states, weights, biases, 1, beta, target)
+        current = total_energy(x, states, weights, biases, beta, target)
+        assert np.all(current <= previous + 1e-10)
+        assert states.min() >= 0 and states.max() <= 1
+        previous = current
+
+
+def coupling_matrix(weights):
+    """Symmetric matrix A of the free layers' couplings: E = 1/2 s^T (I - A) s + linear terms."""
+    sizes = [W.shape[1] for W in weights]
+    offsets = np.cumsum([0] + sizes)
+    coupling = np.zeros((offsets[-1],) * 2)
+    for k in range(1, len(weights)):
+        rows = slice(offsets[k - 1], offsets[k])
+        cols = slice(offsets[k], offsets[k + 1])
+        coupling[rows, cols] = weights[k]
+        coupling[cols, rows] = weights[k].T
+    return coupling
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.5, -0.5])
+def test_layerwise_reaches_the_gradient_dynamics_fixed_point(beta):
+    """Where F is strictly convex its minimiser on the box is the unique fixed point of both."""
+    x, weights, biases, target = tiny_problem(seed=7, sizes=[6, 8, 7, 5, 3], gain=0.4)
+    hessian = np.eye(23) - coupling_matrix(weights)
+    hessian[-3:, -3:] += beta * np.eye(3)
+    assert np.linalg.eigvalsh(hessian).min() > 0.05
+    start = np.random.default_rng(7).uniform(0, 1, size=(x.shape[0], 23))
+    x_drive = x @ weights[0]
+    by_gradient = relax_gradient(x_drive, start.copy(), weights, biases, 0.5, 2000, beta, target)
+    by_layers = relax_layerwise(x_drive, start.copy(), weights, biases, 200, beta, target)
+    np.testing.assert_allclose(by_layers, by_gradient, atol=1e-9)
+    assert 0 < by_layers.mean() < 1  # a non-trivial fixed point
+
+
+def test_layerwise_needs_far_fewer_sweeps_than_gradient_steps():
+    """On a trained-size problem layerwise settles to 1e-6 many times faster."""
+    x, weights, biases, _ = tiny_problem(seed=11, sizes=[20, 30, 30, 10], n_samples=8, gain=0.5)
+    x_drive = x @ weights[0]
+    steps = {}
+    for method in ("gradient", "layerwise"):
+        states = zero_states(8, weights)
+        steps[method] = relax(x_drive, states, weights, biases, 1000, method=method, tol=1e-8)
+    assert steps["layerwise"].max() * 3 <= steps["gradient"].max()
+
+
+def test_layerwise_output_minimiser_for_concave_output_energy():
+    """For beta <= -1 the nudged output goes to whichever end of [0, 1] has lower F."""
+    x, weights, biases, target = tiny_problem(seed=8)
+    free = free_fixed_point(x, weights, biases)
+    beta = -1.5
+    nudged = relax_layerwise(x @ weights[0], free.copy(), weights, biases, 1, beta, target)
+    drive = layer_drives(x, nudged, weights, biases)[-1]
+    y = split_states(nudged, weights)[-1]
+    assert set(np.unique(y)) <= {0.0, 1.0}
+    f_one = (1 + beta) / 2 - (drive + beta * target)  # F(y=1) - F(y=0), unit by unit
+    np.testing.assert_array_equal(y, (f_one < 0).astype(float))
+
+
+@pytest.mark.parametrize("method", ["gradient", "layerwise"])
+def test_per_sample_tolerance_is_independent_of_the_batch(method):
+    x, weights, biases, target = tiny_problem(seed=9, n_samples=12, gain=1.5)
+    x_drive = x @ weights[0]
+    states = zero_states(12, weights)
+    n_steps = relax(x_drive, states, weights, biases, 300, method=method, tol=1e-6)
+    assert n_steps.min() < 300  # some samples settle early ...
+    assert len(set(n_steps.tolist())) > 1  # ... at different times
+    for i in range(12):
+        alone = zero_states(1, weights)
+        steps_alone = relax(
+            x_drive[i : i + 1], alone, weights, biases, 300, method=method, tol=1e-6
+        )
+        assert steps_alone[0] == n_steps[i]
+        np.testing.assert_allclose(alone[0], states[i], rtol=0, atol=1e-12)
+    # A settled sample is (near) a fixed point.
+    one_more = states.copy()
+    relax(x_drive, one_more, weights, biases, 1, method=method)
+    settled = n_steps < 300
+    assert np.abs(one_more - states)[settled].max() <= 1e-5
+
+
+def test_relax_without_tolerance_runs_every_iteration():
+    x, weights, biases, _ = tiny_problem(seed=10)
+    states = zero_states(x.shape[0], weights)
+    reference = relax_gradient(x @ weights[0], states.copy(), weights, biases, 0.5, 7)
+    n_steps = relax(x @ weights[0], states, weights, biases, 7, epsilon=0.5)
+    np.testing.assert_array_equal(n_steps, 7)
+    np.testing.assert_array_equal(states, reference)

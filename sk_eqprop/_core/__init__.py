@@ -20,10 +20,11 @@ Gap between Energy-Based Models and Backpropagation", Front. Comput. Neurosci.
 from .energy import cost, energy, layer_drives, rho, total_energy
 from .initialization import glorot_uniform
 from .layout import free_layer_sizes, split_states, zero_states
-from .relaxation import relax_gradient
+from .relaxation import RELAXATIONS, relax, relax_gradient, relax_layerwise
 from .update import apply_contrastive_update, contrastive_gradient
 
 __all__ = [
+    "RELAXATIONS",
     "apply_contrastive_update",
     "contrastive_gradient",
     "cost",
@@ -31,7 +32,9 @@ __all__ = [
     "free_layer_sizes",
     "glorot_uniform",
     "layer_drives",
+    "relax",
     "relax_gradient",
+    "relax_layerwise",
     "rho",
     "split_states",
     "total_energy",

@@ -1,8 +1,120 @@
-"""Relaxation of the free layers towards a fixed point of the total energy ``F``."""
+"""Relaxation of the free layers towards a fixed point of the total energy ``F``.
+
+Two dynamics reach the same fixed points:
+
+``"gradient"``
+    the paper's discretised gradient dynamics (Eq. 43): every layer takes a
+    step of size ``epsilon`` along ``-dF/ds`` at once, then is clipped to [0, 1].
+``"layerwise"``
+    exact block-coordinate minimisation of ``F``. Given its two neighbours a
+    layer's energy is separable and convex in its units, so its minimiser is
+    closed-form: ``clip(drive, 0, 1)`` (the output in the nudged phase:
+    ``clip((drive + beta d) / (1 + beta), 0, 1)``). Layers of the same parity
+    do not interact, so one sweep sets every even layer and then every odd
+    layer; no sweep can increase ``F``.
+
+Both work in place on one states array (see :mod:`.layout`); the setup of a
+relaxation (constant drives, scaled weights, buffers) is done once per call,
+and the inner loop allocates nothing.
+"""
 
 import numpy as np
 
 from .layout import layer_slices
+
+RELAXATIONS = ("gradient", "layerwise")
+
+
+class _Stepper:
+    """Preallocated buffers and constants of one relaxation of one batch."""
+
+    def __init__(self, x_drive, states, weights, biases, beta, target):
+        self.states = states
+        self.weights = weights
+        self.slices = layer_slices(weights)
+        self.layers = [states[:, cols] for cols in self.slices]
+        self.beta = float(beta)
+        # Everything that stays constant during the relaxation: the input's drive
+        # and the biases, plus the nudge ``beta * d`` of the output layer.
+        self.const = np.empty_like(states)
+        np.add(x_drive, biases[0], out=self.const[:, self.slices[0]])
+        for cols, b in zip(self.slices[1:], biases[1:]):
+            self.const[:, cols] = b
+        if self.beta != 0.0:
+            self.const[:, self.slices[-1]] += self.beta * target
+        n_free = len(self.layers)
+        # Middle layers get a drive from below and from above: one product lands here.
+        self.spare = [
+            np.empty_like(s) if 0 < k < n_free - 1 else None for k, s in enumerate(self.layers)
+        ]
+
+    def drive_into(self, k, out, weights, sources):
+        """``out <- sources[k-1] W_k + sources[k+1] W_{k+1}^T`` (the neighbours' input to layer k)."""
+        n_free = len(sources)
+        if k > 0:
+            np.matmul(sources[k - 1], weights[k], out=out)
+        if k + 1 < n_free:
+            top_down = self.spare[k] if k > 0 else out
+            np.matmul(sources[k + 1], weights[k + 1].T, out=top_down)
+            if k > 0:
+                out += top_down
+        elif k == 0:
+            out.fill(0.0)
+
+
+class _GradientStepper(_Stepper):
+    """One step of Eq. 43 for every layer at once."""
+
+    def __init__(self, x_drive, states, weights, biases, beta, target, epsilon):
+        super().__init__(x_drive, states, weights, biases, beta, target)
+        eps = float(epsilon)
+        # s <- clip(s - eps dF/ds) = clip((1 - eps) s + eps drive) for hidden layers, and
+        # y <- clip((1 - eps - eps beta) y + eps (drive + beta d)) for the output layer.
+        self.const *= eps
+        self.decay = 1.0 - eps
+        if self.beta != 0.0:
+            self.decay = np.full(states.shape[1], 1.0 - eps, dtype=states.dtype)
+            self.decay[self.slices[-1]] = 1.0 - eps - eps * self.beta
+        self.scaled_weights = [None] + [eps * W for W in weights[1:]]
+        self.drive = np.empty_like(states)
+        self.drive_layers = [self.drive[:, cols] for cols in self.slices]
+
+    def __call__(self):
+        # All drives first, from the current states: the layers move simultaneously.
+        for k, out in enumerate(self.drive_layers):
+            self.drive_into(k, out, self.scaled_weights, self.layers)
+        self.drive += self.const
+        self.states *= self.decay
+        self.states += self.drive
+        np.clip(self.states, 0.0, 1.0, out=self.states)
+
+
+class _LayerwiseStepper(_Stepper):
+    """One sweep of exact block-coordinate descent: even layers, then odd layers."""
+
+    def __init__(self, x_drive, states, weights, biases, beta, target):
+        super().__init__(x_drive, states, weights, biases, beta, target)
+        n_free = len(self.layers)
+        # Free layer k (0-based) is layer k + 1 of the network; the input is layer 0.
+        self.order = [k for k in range(n_free) if k % 2 == 1] + [
+            k for k in range(n_free) if k % 2 == 0
+        ]
+        self.output_scale = 1.0 / (1.0 + self.beta) if 1.0 + self.beta > 0 else None
+
+    def __call__(self):
+        last = len(self.layers) - 1
+        for k in self.order:
+            out = self.layers[k]  # no layer drives itself: write its minimiser in place
+            self.drive_into(k, out, self.weights, self.layers)
+            out += self.const[:, self.slices[k]]
+            if k == last and self.beta != 0.0:
+                if self.output_scale is None:
+                    # 1 + beta <= 0: F is concave in y, its minimum on [0, 1] is at 0 or 1,
+                    # and F(1) - F(0) = (1 + beta) / 2 - (drive + beta d).
+                    out[...] = out > (1.0 + self.beta) / 2.0
+                    continue
+                out *= self.output_scale
+            np.clip(out, 0.0, 1.0, out=out)
 
 
 def relax_gradient(x_drive, states, weights, biases, epsilon, n_iter, beta=0.0, target=None):
@@ -40,43 +152,106 @@ def relax_gradient(x_drive, states, weights, biases, epsilon, n_iter, beta=0.0, 
     states : ndarray
         The same array, relaxed.
     """
-    eps = float(epsilon)
-    slices = layer_slices(weights)
-    n_free = len(slices)
-    layers = [states[:, cols] for cols in slices]
-    # Everything that stays constant during the relaxation, scaled by epsilon: the
-    # input's drive and the biases, plus the nudge ``beta * d`` of the output layer.
-    const = np.empty_like(states)
-    np.add(x_drive, biases[0], out=const[:, slices[0]])
-    for cols, b in zip(slices[1:], biases[1:]):
-        const[:, cols] = b
-    decay = 1.0 - eps
-    if beta != 0.0:
-        const[:, slices[-1]] += beta * target
-        decay = np.full(states.shape[1], 1.0 - eps, dtype=states.dtype)
-        decay[slices[-1]] = 1.0 - eps - eps * beta
-    const *= eps
-    scaled_weights = [None] + [eps * W for W in weights[1:]]
-    drive = np.empty_like(states)
-    drive_layers = [drive[:, cols] for cols in slices]
-    # Middle layers get a drive from below and from above: one product lands here.
-    spare = [np.empty_like(s) if 0 < k < n_free - 1 else None for k, s in enumerate(layers)]
-
+    step = _GradientStepper(x_drive, states, weights, biases, beta, target, epsilon)
     for _ in range(n_iter):
-        # All drives first, from the current states: the layers move simultaneously.
-        for k in range(n_free):
-            out = drive_layers[k]
-            if k > 0:
-                np.matmul(layers[k - 1], scaled_weights[k], out=out)
-            if k + 1 < n_free:
-                top_down = spare[k] if k > 0 else out
-                np.matmul(layers[k + 1], scaled_weights[k + 1].T, out=top_down)
-                if k > 0:
-                    out += top_down
-            elif k == 0:
-                out.fill(0.0)
-        drive += const
-        states *= decay
-        states += drive
-        np.clip(states, 0.0, 1.0, out=states)
+        step()
     return states
+
+
+def relax_layerwise(x_drive, states, weights, biases, n_iter, beta=0.0, target=None):
+    """Run ``n_iter`` sweeps of exact block-coordinate minimisation of ``F``.
+
+    Each sweep sets every even layer (2, 4, ...; the input is layer 0) to its
+    minimiser given its neighbours, ``clip(drive, 0, 1)``, then every odd
+    layer. The output layer's minimiser in the nudged phase is
+    ``clip((drive + beta d) / (1 + beta), 0, 1)``; for ``beta <= -1`` its
+    energy is concave and the minimiser is 0 or 1, whichever has lower ``F``.
+    The fixed points are those of :func:`relax_gradient`.
+
+    Parameters are those of :func:`relax_gradient`, without ``epsilon``.
+    """
+    step = _LayerwiseStepper(x_drive, states, weights, biases, beta, target)
+    for _ in range(n_iter):
+        step()
+    return states
+
+
+def relax(
+    x_drive,
+    states,
+    weights,
+    biases,
+    n_iter,
+    *,
+    method="gradient",
+    epsilon=0.5,
+    beta=0.0,
+    target=None,
+    tol=None,
+):
+    """Relax with either dynamics, optionally stopping each sample once it has settled.
+
+    Parameters
+    ----------
+    x_drive, states, weights, biases, beta, target
+        As in :func:`relax_gradient`; ``states`` is updated in place.
+    n_iter : int
+        Maximum number of steps (gradient) or sweeps (layerwise) per sample.
+    method : {"gradient", "layerwise"}, default="gradient"
+        The dynamics.
+    epsilon : float, default=0.5
+        Step size of the gradient dynamics (unused by "layerwise").
+    tol : float or None, default=None
+        If given, a sample stops as soon as no unit of it moved by more than
+        ``tol`` in its last step. The test is per sample and the remaining
+        samples continue without it, so a sample's trajectory never depends on
+        the other samples of the batch.
+
+    Returns
+    -------
+    n_steps : ndarray of shape (n_samples,)
+        Steps taken by each sample.
+    """
+    n_samples = states.shape[0]
+
+    def make_stepper(x_sub, states_sub, target_sub):
+        if method == "gradient":
+            return _GradientStepper(
+                x_sub, states_sub, weights, biases, beta, target_sub, epsilon
+            )
+        if method == "layerwise":
+            return _LayerwiseStepper(x_sub, states_sub, weights, biases, beta, target_sub)
+        raise ValueError(f"Unknown relaxation {method!r}; expected one of {RELAXATIONS}.")
+
+    if tol is None:
+        step = make_stepper(x_drive, states, target)
+        for _ in range(n_iter):
+            step()
+        return np.full(n_samples, n_iter)
+
+    n_steps = np.zeros(n_samples, dtype=np.int64)
+    active = np.arange(n_samples)
+    sub, x_sub, target_sub = states, x_drive, target
+    step = make_stepper(x_sub, sub, target_sub)
+    previous = np.empty_like(sub)
+    for _ in range(n_iter):
+        np.copyto(previous, sub)
+        step()
+        n_steps[active] += 1
+        np.subtract(previous, sub, out=previous)
+        settled = np.abs(previous, out=previous).max(axis=1) <= tol
+        if settled.any():
+            if sub is not states:
+                states[active[settled]] = sub[settled]
+            moving = ~settled
+            active = active[moving]
+            if active.size == 0:
+                return n_steps
+            # Continue with the samples that still move, in their own arrays.
+            sub, x_sub = sub[moving], x_sub[moving]
+            target_sub = None if target_sub is None else target_sub[moving]
+            step = make_stepper(x_sub, sub, target_sub)
+            previous = np.empty_like(sub)
+    if sub is not states:
+        states[active] = sub
+    return n_steps
