@@ -138,7 +138,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------ fit
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
-        sizes = [sizes] if isinstance(sizes, Integral) else list(np.ravel(sizes))
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
         if len(sizes) == 0:
             raise ValueError(
                 "hidden_layer_sizes is empty; EqProp needs at least one hidden layer, "
@@ -155,7 +155,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         state = self._snapshot()
         try:
             return self._fit_unguarded(X, y, incremental)
-        except Exception:
+        except BaseException:
             self._restore(state)
             raise
 
@@ -246,14 +246,22 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         X_val = y_val = None
         if self.early_stopping:
             stratify = y if self._stratify_validation() else None
-            X, X_val, targets, _, y, y_val = train_test_split(
-                X,
-                targets,
-                y,
-                random_state=rng,
-                test_size=self.validation_fraction,
-                stratify=stratify,
-            )
+            try:
+                X, X_val, targets, _, y, y_val = train_test_split(
+                    X,
+                    targets,
+                    y,
+                    random_state=rng,
+                    test_size=self.validation_fraction,
+                    stratify=stratify,
+                )
+            except ValueError as exc:
+                raise ValueError(
+                    "early_stopping cannot hold out a validation set "
+                    f"(validation_fraction={self.validation_fraction}) from {X.shape[0]} "
+                    f"samples: {exc} Increase validation_fraction or the number of samples, "
+                    "or set early_stopping=False."
+                ) from exc
             if X_val.shape[0] < 2:
                 raise ValueError(
                     "The validation set is too small; increase validation_fraction "
@@ -287,6 +295,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 self.loss_ = loss_sum / n_samples
                 self.loss_curve_.append(self.loss_)
                 self.train_error_curve_.append(errors / n_samples)
+                self._on_epoch_end(params)
                 stop, improved = self._update_no_improvement_count(params, X_val, y_val)
                 if improved:
                     best_params = params.copy()
@@ -308,8 +317,23 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             warnings.warn("Training interrupted by user; keeping the model trained so far.")
         self._commit(best_params if best_params is not None else params)
 
+    def _on_epoch_end(self, params):
+        """Called after every epoch with the parameters being trained (for monitoring)."""
+
     def _stratify_validation(self):
         return False
+
+    @staticmethod
+    def _input_drive(x, W0):
+        """``x @ W_0``, constant during relaxation: computed once per batch, checked finite."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            x_drive = x @ W0
+        if not np.isfinite(x_drive).all():
+            raise ValueError(
+                "X has values too large for the network (its input to the first hidden "
+                "layer overflows); scale the features, e.g. with MinMaxScaler."
+            )
+        return x_drive
 
     def _relax(self, x_drive, states, n_iter, beta=0.0, target=None, weights=None, biases=None):
         """Relax ``states`` in place with the estimator's dynamics and tolerance."""
@@ -330,7 +354,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         """One minibatch: free phase, nudged phase(s), contrastive update (paper, Section 3)."""
         W, b = params.weights, params.biases
         n_outputs = target.shape[1]
-        x_drive = x @ W[0]  # the clamped input's drive is constant during relaxation
+        x_drive = self._input_drive(x, W[0])
         states = zero_states(x.shape[0], W) if particles is None else particles[idx]
         # Free phase (beta = 0), from the persistent particles.
         self._relax(x_drive, states, self.n_iter_free, weights=W, biases=b)
@@ -434,6 +458,6 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         for rows in gen_batches(X.shape[0], max(chunk, 1)):
             x = X[rows]
             states = zero_states(x.shape[0], W)
-            self._relax(x @ W[0], states, self.n_iter_free, weights=W, biases=b)
+            self._relax(self._input_drive(x, W[0]), states, self.n_iter_free, weights=W, biases=b)
             outputs[rows] = states[:, -n_outputs:]
         return outputs

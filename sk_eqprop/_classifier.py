@@ -298,14 +298,18 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         self : EqPropClassifier
             The trained estimator.
         """
-        if _check_partial_fit_first_call(self, classes):
-            if len(self.classes_) < 2:
-                del self.classes_
+        first_call = not hasattr(self, "classes_")
+        try:
+            if _check_partial_fit_first_call(self, classes) and len(self.classes_) < 2:
                 raise ValueError(
                     "partial_fit needs at least two classes in `classes`, got "
                     f"{list(classes)!r}."
                 )
-        return self._fit(X, y, incremental=True)
+            return self._fit(X, y, incremental=True)
+        except BaseException:
+            if first_call and hasattr(self, "classes_"):
+                del self.classes_  # a failed first call leaves the estimator unfitted
+            raise
 
     def _prepare_targets(self, y, dtype, incremental, reset):
         check_classification_targets(y)

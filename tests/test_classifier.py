@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
@@ -50,6 +50,19 @@ def test_paper_hyperparameters_match_table(architecture):
     assert clf.get_params()["hidden_layer_sizes"] == hidden
     # "auto" learning rates of the same depth are the paper's
     assert default_learning_rates(len(hidden) + 1) == alphas
+
+
+@pytest.mark.parametrize("architecture", PAPER_ARCHITECTURES)
+def test_paper_hyperparameters_of_the_reference_code(architecture):
+    """The code nudges ||y - d||^2 with beta 0.5: our C with beta 1.0 and doubled rates."""
+    table = paper_hyperparameters(architecture)
+    code = paper_hyperparameters(architecture, variant="code")
+    assert code["beta"] == 1.0
+    assert code["learning_rate"] == tuple(2 * a for a in table["learning_rate"])
+    expected_free = {"784-500-10": 20, "784-500-500-10": 150, "784-500-500-500-10": 500}
+    assert code["n_iter_free"] == expected_free[architecture]
+    with pytest.raises(ValueError, match="variant"):
+        paper_hyperparameters(architecture, variant="blog")
 
 
 def test_paper_hyperparameters_rejects_unknown_architecture():
@@ -207,21 +220,6 @@ def test_warm_start_continues_from_previous_weights(digits):
     np.testing.assert_array_equal(first[0], cold.coefs_[0])
 
 
-def test_same_random_state_gives_identical_weights(digits):
-    X_train, _, y_train, _ = digits
-    fits = []
-    for _ in range(2):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            fits.append(small(max_iter=2, random_state=42).fit(X_train, y_train))
-    for W1, W2 in zip(fits[0].coefs_ + fits[0].intercepts_, fits[1].coefs_ + fits[1].intercepts_):
-        np.testing.assert_array_equal(W1, W2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        other = small(max_iter=2, random_state=43).fit(X_train, y_train)
-    assert not np.array_equal(other.coefs_[0], fits[0].coefs_[0])
-
-
 # ---------------------------------------------------------------- predictions
 @pytest.fixture(scope="module")
 def fitted(digits):
@@ -256,9 +254,6 @@ def test_string_labels_and_pickle_round_trip(digits):
     assert set(clf.predict(X_test)) <= set(names)
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict_proba(X_test), clf.predict_proba(X_test))
-    # The fitted estimator keeps no training data or persistent particles.
-    weights_bytes = sum(W.nbytes for W in clf.coefs_ + clf.intercepts_)
-    assert len(pickle.dumps(clf)) < 1.2 * weights_bytes + 10_000
 
 
 def test_float32_input_trains_in_float32(digits):
@@ -278,87 +273,3 @@ def test_verbose_prints_one_line_per_epoch(digits, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2
     assert re.match(r"\[1/2\] loss \d\.\d+, train err \d+\.\d+%, \d+\.\ds", lines[0])
-
-
-# ---------------------------------------------------------------- bad input
-def test_predict_before_fit_raises(digits):
-    with pytest.raises(NotFittedError):
-        EqPropClassifier().predict(digits[1])
-
-
-@pytest.mark.parametrize(
-    "params, message",
-    [
-        (dict(beta=0.0), "beta"),
-        (dict(epsilon=0.0), "epsilon"),
-        (dict(epsilon=1.5), "epsilon"),
-        (dict(n_iter_free=0), "n_iter_free"),
-        (dict(n_iter_nudged=0), "n_iter_nudged"),
-        (dict(batch_size=0), "batch_size"),
-        (dict(hidden_layer_sizes=()), "hidden_layer_sizes is empty"),
-        (dict(hidden_layer_sizes=(10, 0)), "hidden_layer_sizes must be positive"),
-        (dict(learning_rate=-0.1), "learning_rate"),
-        (dict(learning_rate=(0.1, -0.05)), "positive finite"),
-        (dict(learning_rate=(0.1, 0.05, 0.01)), "3 entries but the network has 2"),
-        (dict(nudging="sideways"), "nudging"),
-        (dict(relaxation="newton"), "relaxation"),
-        (dict(relax_tol=-1.0), "relax_tol"),
-        (dict(init_gain=0.0), "init_gain"),
-    ],
-)
-def test_bad_hyperparameters_raise_clear_errors(digits, params, message):
-    X_train, _, y_train, _ = digits
-    with pytest.raises(ValueError, match=message):
-        small(**params).fit(X_train[:50], y_train[:50])
-
-
-def test_bad_data_raises_clear_errors(digits):
-    X_train, X_test, y_train, _ = digits
-    X_nan = X_train[:50].copy()
-    X_nan[3, 5] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
-        small().fit(X_nan, y_train[:50])
-    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
-        small().fit(X_train[:50], y_train[:40])
-    with pytest.raises(ValueError, match="only one class"):
-        small().fit(X_train[:50], np.zeros(50))
-    with pytest.raises(ValueError, match="Unknown label type"):
-        small().fit(X_train[:50], np.linspace(0, 1, 50))
-    with pytest.raises(ValueError, match="2D array"):
-        small().fit(X_train[0], y_train[:1])
-
-
-def test_partial_fit_errors_leave_fitted_model_unchanged(fitted, digits):
-    X_train, X_test, y_train, _ = digits
-    clf = pickle.loads(pickle.dumps(fitted))
-    before = clf.predict_proba(X_test)
-    state = {k: v for k, v in vars(clf).items() if k.endswith("_")}
-    with pytest.raises(ValueError, match="not in `classes`"):
-        clf.partial_fit(X_train[:20], np.full(20, 11))
-    with pytest.raises(ValueError, match="features"):
-        clf.partial_fit(X_train[:20, :10], y_train[:20])
-    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
-    assert clf.n_iter_ == state["n_iter_"] and clf.loss_curve_ == state["loss_curve_"]
-
-
-def test_partial_fit_first_call_needs_classes(digits):
-    X_train, _, y_train, _ = digits
-    with pytest.raises(ValueError, match="classes must be passed on the first call"):
-        small().partial_fit(X_train[:20], y_train[:20])
-
-
-def test_diverging_training_raises_and_keeps_previous_model(fitted, digits):
-    X_train, X_test, y_train, _ = digits
-    clf = pickle.loads(pickle.dumps(fitted))
-    before = clf.predict_proba(X_test)
-    clf.set_params(learning_rate=1e300, warm_start=True)
-    with pytest.raises(ValueError, match="diverged.*Lower learning_rate"):
-        clf.fit(X_train, y_train)
-    np.testing.assert_array_equal(clf.predict_proba(X_test), before)
-    assert all(np.isfinite(W).all() for W in clf.coefs_)
-    # A first fit that diverges leaves the estimator unfitted.
-    fresh = small(learning_rate=1e300)
-    with pytest.raises(ValueError, match="diverged"):
-        fresh.fit(X_train, y_train)
-    with pytest.raises(NotFittedError):
-        fresh.predict(X_test)

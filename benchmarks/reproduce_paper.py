@@ -1,0 +1,116 @@
+"""Reproduce the MNIST experiments of Scellier & Bengio (2017), Figure 3 and Table 1.
+
+Trains one of the paper's three networks with the paper's hyperparameters (or our
+``fast_hyperparameters`` with ``--fast``), and records after every epoch the training
+error (running, measured during the epoch at the free fixed points, as the paper),
+the validation error, the test error and the fit time. Writes a CSV and a
+Figure-3-style PNG (training and validation error against epochs).
+
+    python benchmarks/reproduce_paper.py --arch 784-500-10
+    python benchmarks/reproduce_paper.py --arch 784-500-500-500-10 --fast
+    python benchmarks/reproduce_paper.py --arch 784-500-500-10 --epochs 2 --n-train 5000
+
+Run one benchmark at a time: two at once fight for the two cores.
+"""
+
+import argparse
+import csv
+import json
+import time
+from pathlib import Path
+
+from _common import MonitoredEqProp, load_data
+
+from sk_eqprop import PAPER_ARCHITECTURES, paper_hyperparameters
+
+try:
+    from sk_eqprop import fast_hyperparameters
+except ImportError:  # older checkouts
+    fast_hyperparameters = None
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", choices=PAPER_ARCHITECTURES, default="784-500-10")
+    parser.add_argument("--fast", action="store_true", help="use fast_hyperparameters")
+    parser.add_argument("--epochs", type=int, help="override the number of epochs")
+    parser.add_argument("--n-train", type=int, help="train on the first N training images")
+    parser.add_argument("--data", help="path of mnist.pkl.gz (default: ../shared/data)")
+    parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument("--set", action="append", default=[], metavar="PARAM=JSON",
+                        help="override a hyperparameter, e.g. --set beta=0.5")
+    parser.add_argument("--out", default="benchmarks/results", help="output folder")
+    args = parser.parse_args(argv)
+
+    params = (fast_hyperparameters if args.fast else paper_hyperparameters)(args.arch)
+    for item in args.set:
+        key, value = item.split("=", 1)
+        params[key] = json.loads(value)
+    if args.epochs:
+        params["max_iter"] = args.epochs
+    mnist = load_data(args.data)
+    X_train, y_train = mnist.X_train, mnist.y_train
+    if args.n_train:
+        X_train, y_train = X_train[: args.n_train], y_train[: args.n_train]
+
+    label = f"{args.arch}-{'fast' if args.fast else 'paper'}"
+    print(f"{label}: {json.dumps(params)}")
+    print(f"train {len(X_train)}, validation {len(mnist.X_val)}, test {len(mnist.X_test)}")
+
+    def report(r):
+        print(
+            f"[{r['epoch']}/{params['max_iter']}] train err {100 * r['train_error']:.2f}%, "
+            f"val err {100 * r['val_error']:.2f}%, test err {100 * r['test_error']:.2f}%, "
+            f"fit {r['fit_seconds']:.0f}s",
+            flush=True,
+        )
+
+    clf = MonitoredEqProp(**params, random_state=args.random_state)
+    clf.monitor(mnist.X_val, mnist.y_val, mnist.X_test, mnist.y_test, callback=report)
+    start = time.perf_counter()
+    clf.fit(X_train, y_train)
+    total = time.perf_counter() - start
+    final = clf.history_[-1]
+    print(
+        f"final: train err {100 * final['train_error']:.2f}%, "
+        f"val err {100 * final['val_error']:.2f}%, test err {100 * final['test_error']:.2f}%, "
+        f"fit time {final['fit_seconds']:.0f}s ({total:.0f}s with evaluation)"
+    )
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"reproduce_{label}{'_n' + str(args.n_train) if args.n_train else ''}"
+    with open(stem.with_suffix(".csv"), "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(clf.history_[0]))
+        writer.writeheader()
+        writer.writerows(clf.history_)
+    plot(clf.history_, label, stem.with_suffix(".png"))
+    print(f"wrote {stem}.csv and {stem}.png")
+
+
+def plot(history, label, path):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no figure (pip install '.[benchmark]')")
+        return
+    epochs = [r["epoch"] for r in history]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(epochs, [100 * r["train_error"] for r in history], label="training error")
+    ax.plot(epochs, [100 * r["val_error"] for r in history], label="validation error")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("error (%)")
+    ax.set_ylim(0, 10)
+    ax.grid(alpha=0.3)
+    ax.set_title(f"EqProp on MNIST, {label}")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()
