@@ -131,6 +131,10 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     def _prepare_targets(self, y, dtype, incremental, reset):
         """Validate ``y``, set the target metadata, return ``d`` in [0, 1] of shape (n, n_outputs)."""
 
+    # Regressors take numeric, possibly multi-output targets; classifiers count errors.
+    _numeric_targets = False
+    _counts_errors = True
+
     @abstractmethod
     def _validation_score(self, params, X, y):
         """Score of the parameters being trained on held-out data (higher is better)."""
@@ -174,8 +178,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             reset=first_call,
             # float32 input trains in float32; later calls keep the first call's dtype.
             dtype=(np.float64, np.float32) if first_call else self.coefs_[0].dtype,
-            y_numeric=False,
-            multi_output=False,
+            y_numeric=self._numeric_targets,
+            multi_output=self._numeric_targets,
         )
         targets = self._prepare_targets(y, X.dtype, incremental=incremental, reset=first_call)
         layer_sizes = [X.shape[1], *hidden, targets.shape[1]]
@@ -196,7 +200,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             self.n_iter_ = 0
             self.t_ = 0
             self.loss_curve_ = []
-            self.train_error_curve_ = []
+            if self._counts_errors:
+                self.train_error_curve_ = []
             self._no_improvement_count = 0
             self.best_loss_ = np.inf
             if self.early_stopping:
@@ -277,6 +282,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         n_epochs = 1 if incremental else self.max_iter
         sample_idx = np.arange(n_samples)
         best_params = None
+        fit_start = time.perf_counter()
         try:
             for epoch in range(n_epochs):
                 start = time.perf_counter()
@@ -294,13 +300,17 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 self.t_ += n_samples
                 self.loss_ = loss_sum / n_samples
                 self.loss_curve_.append(self.loss_)
-                self.train_error_curve_.append(errors / n_samples)
+                if self._counts_errors:
+                    self.train_error_curve_.append(errors / n_samples)
                 self._on_epoch_end(params)
                 stop, improved = self._update_no_improvement_count(params, X_val, y_val)
                 if improved:
                     best_params = params.copy()
                 if self.verbose:
-                    self._print_progress(epoch, time.perf_counter() - start, n_epochs, incremental)
+                    now = time.perf_counter()
+                    self._print_progress(
+                        epoch, now - start, now - fit_start, n_epochs, incremental
+                    )
                 if stop:
                     if self.verbose:
                         print(self._stop_message())
@@ -384,6 +394,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         return batch_cost, batch_errors
 
     def _count_errors(self, outputs, target):
+        """Misclassified samples of a batch at the free fixed point (classifiers)."""
         return 0
 
     def _divergence_message(self):
@@ -425,15 +436,21 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             f"{self.n_iter_no_change} consecutive epochs. Stopping."
         )
 
-    def _print_progress(self, epoch, seconds, n_epochs, incremental):
+    def _validation_label(self, score):
+        """How the verbose line shows a validation score."""
+        return f"val score {score:.4f}"
+
+    def _print_progress(self, epoch, seconds, elapsed, n_epochs, incremental):
         counter = f"{self.n_iter_}" if incremental else f"{epoch + 1}/{n_epochs}"
-        line = (
-            f"[{counter}] loss {self.loss_curve_[-1]:.4f}, "
-            f"train err {100 * self.train_error_curve_[-1]:.2f}%"
-        )
+        line = f"[{counter}] loss {self.loss_curve_[-1]:.4f}"
+        if self._counts_errors:
+            line += f", train err {100 * self.train_error_curve_[-1]:.2f}%"
         if self.early_stopping:
-            line += f", val score {self.validation_scores_[-1]:.4f}"
-        print(f"{line}, {seconds:.1f}s", flush=True)
+            line += ", " + self._validation_label(self.validation_scores_[-1])
+        line += f", {seconds:.1f}s"
+        if not incremental and epoch + 1 < n_epochs:
+            line += f", eta {elapsed / (epoch + 1) * (n_epochs - epoch - 1):.0f}s"
+        print(line, flush=True)
 
     # ------------------------------------------------------------ predict
     def _free_outputs(self, X):

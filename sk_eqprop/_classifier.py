@@ -336,6 +336,9 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         indices = np.searchsorted(self.classes_, y)
         return np.eye(len(self.classes_), dtype=dtype)[indices]
 
+    def _validation_label(self, score):
+        return f"val err {100 * (1 - score):.2f}%"
+
     def _count_errors(self, outputs, target):
         return int(np.count_nonzero(outputs.argmax(axis=1) != target.argmax(axis=1)))
 

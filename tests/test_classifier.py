@@ -12,7 +12,12 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from sk_eqprop import PAPER_ARCHITECTURES, EqPropClassifier, paper_hyperparameters
+from sk_eqprop import (
+    PAPER_ARCHITECTURES,
+    EqPropClassifier,
+    fast_hyperparameters,
+    paper_hyperparameters,
+)
 from sk_eqprop._hyperparameters import default_learning_rates
 
 
@@ -63,6 +68,16 @@ def test_paper_hyperparameters_of_the_reference_code(architecture):
     assert code["n_iter_free"] == expected_free[architecture]
     with pytest.raises(ValueError, match="variant"):
         paper_hyperparameters(architecture, variant="blog")
+
+
+@pytest.mark.parametrize("architecture", PAPER_ARCHITECTURES)
+def test_fast_hyperparameters_keep_the_architecture(architecture):
+    fast = fast_hyperparameters(architecture)
+    assert fast["hidden_layer_sizes"] == paper_hyperparameters(architecture)["hidden_layer_sizes"]
+    assert fast["batch_size"] == 20 and fast["relaxation"] == "layerwise"
+    EqPropClassifier(**fast)  # every key is a constructor argument
+    with pytest.raises(ValueError, match="Unknown architecture"):
+        fast_hyperparameters("784-10")
 
 
 def test_paper_hyperparameters_rejects_unknown_architecture():
@@ -272,4 +287,5 @@ def test_verbose_prints_one_line_per_epoch(digits, capsys):
         small(max_iter=2, verbose=1).fit(X_train, y_train)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 2
-    assert re.match(r"\[1/2\] loss \d\.\d+, train err \d+\.\d+%, \d+\.\ds", lines[0])
+    assert re.match(r"\[1/2\] loss \d\.\d+, train err \d+\.\d+%, \d+\.\ds, eta \d+s$", lines[0])
+    assert re.match(r"\[2/2\] loss \d\.\d+, train err \d+\.\d+%, \d+\.\ds$", lines[1])

@@ -2,9 +2,9 @@
 
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
-from sk_eqprop import EqPropClassifier
+from sk_eqprop import EqPropClassifier, EqPropRegressor
 
-ESTIMATORS = [EqPropClassifier()]
+ESTIMATORS = [EqPropClassifier(), EqPropRegressor()]
 
 
 @parametrize_with_checks(ESTIMATORS)

@@ -1,0 +1,306 @@
+"""EqPropRegressor: an Equilibrium Propagation network with real-valued outputs."""
+
+import numpy as np
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.metrics import r2_score
+
+from ._base import BaseEqProp
+
+# Targets are mapped affinely onto [_LOW, _HIGH] inside the output units' range [0, 1]:
+# the margins let predictions go somewhat beyond the training targets' range.
+_LOW, _HIGH = 0.1, 0.9
+
+
+class EqPropRegressor(RegressorMixin, BaseEqProp):
+    """Regressor trained by Equilibrium Propagation (Scellier & Bengio, 2017).
+
+    The network of :class:`EqPropClassifier`, with one output unit per target.
+    The output units live in [0, 1]: the estimator maps each target column
+    affinely from the range seen on the first call to ``fit`` (or
+    ``partial_fit``) onto [0.1, 0.9] for training, and maps predictions back,
+    so targets of any scale can be used as they are.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        Number of units of each hidden layer. At least one hidden layer.
+
+    beta : float, default=0.5
+        Strength of the nudge towards the target in the weakly clamped phase.
+
+    epsilon : float, default=0.5
+        Step size of the gradient relaxation dynamics (paper, Eq. 43), in (0, 1].
+
+    n_iter_free : int, default=20
+        Relaxation iterations of the free phase, for training and prediction.
+
+    n_iter_nudged : int, default=4
+        Relaxation iterations of each weakly clamped phase.
+
+    learning_rate : "auto", float or array-like of shape (n_layers - 1,), default=0.05
+        Learning rate of each weight layer, from the input upwards; see
+        :class:`EqPropClassifier`.
+
+    batch_size : int, default=20
+        Size of the minibatches.
+
+    max_iter : int, default=200
+        Maximum number of epochs; training stops earlier when the loss (or the
+        validation score, with ``early_stopping``) has not improved by ``tol``
+        for ``n_iter_no_change`` epochs. Regression data sets are usually
+        small, so more epochs are needed than for MNIST.
+
+    nudging : {"symmetric", "random_sign", "positive"}, default="symmetric"
+        How the weakly clamped phase is run; see :class:`EqPropClassifier`.
+        The symmetric estimate has the smallest bias, which matters for
+        regression's fine-grained targets.
+
+    relaxation : {"gradient", "layerwise"}, default="layerwise"
+        The relaxation dynamics; see :class:`EqPropClassifier`.
+
+    relax_tol : float or None, default=None
+        Per-sample stopping tolerance of the relaxation; see :class:`EqPropClassifier`.
+
+    init_gain : float, default=1.0
+        Multiplier of the Glorot-uniform bound of the initial weights.
+
+    persistent_particles : bool, default=True
+        Start each training example's free phase from its previous free fixed point.
+
+    shuffle : bool, default=True
+        Shuffle the training samples at every epoch.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the data and stop when its R^2 has
+        not improved by ``tol`` for ``n_iter_no_change`` epochs.
+
+    validation_fraction : float, default=0.1
+        Proportion of the training data held out for early stopping.
+
+    n_iter_no_change : int, default=10
+        Number of epochs without improvement by ``tol`` before stopping.
+
+    tol : float, default=1e-4
+        Minimum improvement of the loss or validation score.
+
+    warm_start : bool, default=False
+        Continue from the previous solution when ``fit`` is called again.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, the validation split and the
+        signs of ``beta``.
+
+    verbose : int, default=0
+        Print one line per epoch.
+
+    Attributes
+    ----------
+    coefs_, intercepts_ : list of ndarray
+        Weights and biases, as in :class:`EqPropClassifier`.
+
+    learning_rates_ : tuple of float
+        The learning rate of each weight layer.
+
+    loss_ : float
+        Mean cost ``C = 1/2 ||y - d||^2`` at the free fixed point over the last
+        epoch, with targets ``d`` in the network's [0, 1] scale.
+
+    loss_curve_ : list of float
+        ``loss_`` of every epoch.
+
+    best_loss_ : float
+        Lowest ``loss_`` so far.
+
+    validation_scores_ : list of float or None
+        Validation R^2 of every epoch with ``early_stopping``, else None.
+
+    best_validation_score_ : float or None
+        Best validation R^2 with ``early_stopping``, else None.
+
+    target_offset_, target_scale_ : ndarray of shape (n_outputs,)
+        The map of targets onto the output units: ``d = (y - target_offset_) / target_scale_``.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    t_ : int
+        Number of training samples seen.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of targets.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string feature names.
+
+    See Also
+    --------
+    EqPropClassifier : The classifier.
+    sklearn.neural_network.MLPRegressor : The same network trained by backpropagation.
+
+    Notes
+    -----
+    Scale the features (e.g. :class:`~sklearn.preprocessing.StandardScaler`
+    or :class:`~sklearn.preprocessing.MinMaxScaler`): the input enters the
+    energy as it is. Targets need no scaling. Predictions lie within the
+    image of the output range [0, 1], i.e. at most 1/8 of the training
+    targets' range beyond their minimum and maximum.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sk_eqprop import EqPropRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> reg = make_pipeline(StandardScaler(), EqPropRegressor(random_state=0))
+    >>> reg.fit(X_train, y_train).score(X_test, y_test) > 0.3
+    True
+    """
+
+    _numeric_targets = True
+    _counts_errors = False
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        beta=0.5,
+        epsilon=0.5,
+        n_iter_free=20,
+        n_iter_nudged=4,
+        learning_rate=0.05,
+        batch_size=20,
+        max_iter=200,
+        nudging="symmetric",
+        relaxation="layerwise",
+        relax_tol=None,
+        init_gain=1.0,
+        persistent_particles=True,
+        shuffle=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            hidden_layer_sizes,
+            beta=beta,
+            epsilon=epsilon,
+            n_iter_free=n_iter_free,
+            n_iter_nudged=n_iter_nudged,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            nudging=nudging,
+            relaxation=relaxation,
+            relax_tol=relax_tol,
+            init_gain=init_gain,
+            persistent_particles=persistent_particles,
+            shuffle=shuffle,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the network on (X, y) by Equilibrium Propagation.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, best scaled.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets, of any scale.
+
+        Returns
+        -------
+        self : EqPropRegressor
+            The fitted estimator.
+        """
+        return self._fit(X, y, incremental=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y):
+        """Run one epoch of Equilibrium Propagation on (X, y).
+
+        The first call fixes the map of the targets onto the output units from
+        the range of its ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+
+        Returns
+        -------
+        self : EqPropRegressor
+            The trained estimator.
+        """
+        return self._fit(X, y, incremental=True)
+
+    def _prepare_targets(self, y, dtype, incremental, reset):
+        y = np.asarray(y, dtype=np.float64)
+        y_2d = y.reshape(-1, 1) if y.ndim == 1 else y
+        if reset:
+            low, high = y_2d.min(axis=0), y_2d.max(axis=0)
+            span = np.where(high > low, high - low, 1.0)
+            self.target_scale_ = span / (_HIGH - _LOW)
+            self.target_offset_ = low - _LOW * self.target_scale_
+            self._y_ndim = y.ndim
+        elif y_2d.shape[1] != self.target_scale_.shape[0]:
+            raise ValueError(
+                f"y has {y_2d.shape[1]} targets but the network was trained with "
+                f"{self.target_scale_.shape[0]}; set warm_start=False to train a new network."
+            )
+        targets = (y_2d - self.target_offset_) / self.target_scale_
+        return np.clip(targets, 0.0, 1.0).astype(dtype, copy=False)
+
+    def _decode(self, outputs):
+        y = outputs.astype(np.float64) * self.target_scale_ + self.target_offset_
+        return y.ravel() if self._y_ndim == 1 else y
+
+    def _validation_score(self, params, X, y):
+        outputs = self._relax_outputs(X, params.weights, params.biases)
+        return float(r2_score(y, self._decode(outputs)))
+
+    def _validation_label(self, score):
+        return f"val R2 {score:.4f}"
+
+    def predict(self, X):
+        """Predict the targets: the output units at the free fixed point, mapped back.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted targets.
+        """
+        return self._decode(self._free_outputs(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
