@@ -7,6 +7,7 @@ the validation error, the test error and the fit time. Writes a CSV and a
 Figure-3-style PNG (training and validation error against epochs).
 
     python benchmarks/reproduce_paper.py --arch 784-500-10
+    python benchmarks/reproduce_paper.py --arch 784-500-10 --variant code
     python benchmarks/reproduce_paper.py --arch 784-500-500-500-10 --fast
     python benchmarks/reproduce_paper.py --arch 784-500-500-10 --epochs 2 --n-train 5000
 
@@ -21,18 +22,15 @@ from pathlib import Path
 
 from _common import MonitoredEqProp, load_data
 
-from sk_eqprop import PAPER_ARCHITECTURES, paper_hyperparameters
-
-try:
-    from sk_eqprop import fast_hyperparameters
-except ImportError:  # older checkouts
-    fast_hyperparameters = None
+from sk_eqprop import PAPER_ARCHITECTURES, fast_hyperparameters, paper_hyperparameters
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", choices=PAPER_ARCHITECTURES, default="784-500-10")
     parser.add_argument("--fast", action="store_true", help="use fast_hyperparameters")
+    parser.add_argument("--variant", choices=["table", "code"], default="table",
+                        help="paper_hyperparameters variant: Table 1, or the reference code")
     parser.add_argument("--epochs", type=int, help="override the number of epochs")
     parser.add_argument("--n-train", type=int, help="train on the first N training images")
     parser.add_argument("--data", help="path of mnist.pkl.gz (default: ../shared/data)")
@@ -42,7 +40,10 @@ def main(argv=None):
     parser.add_argument("--out", default="benchmarks/results", help="output folder")
     args = parser.parse_args(argv)
 
-    params = (fast_hyperparameters if args.fast else paper_hyperparameters)(args.arch)
+    if args.fast:
+        params = fast_hyperparameters(args.arch)
+    else:
+        params = paper_hyperparameters(args.arch, variant=args.variant)
     for item in args.set:
         key, value = item.split("=", 1)
         params[key] = json.loads(value)
@@ -53,7 +54,7 @@ def main(argv=None):
     if args.n_train:
         X_train, y_train = X_train[: args.n_train], y_train[: args.n_train]
 
-    label = f"{args.arch}-{'fast' if args.fast else 'paper'}"
+    label = f"{args.arch}-{'fast' if args.fast else 'paper-' + args.variant}"
     print(f"{label}: {json.dumps(params)}")
     print(f"train {len(X_train)}, validation {len(mnist.X_val)}, test {len(mnist.X_test)}")
 

@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._chunking import get_chunk_n_rows
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._core import apply_contrastive_update, cost, glorot_uniform, relax, zero_states
 from ._hyperparameters import resolve_learning_rates
@@ -131,6 +131,10 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     def _prepare_targets(self, y, dtype, incremental, reset):
         """Validate ``y``, set the target metadata, return ``d`` in [0, 1] of shape (n, n_outputs)."""
 
+    def _check_y(self, y):
+        """Hook: reshape validated targets before they are encoded."""
+        return y
+
     # Regressors take numeric, possibly multi-output targets; classifiers count errors.
     _numeric_targets = False
     _counts_errors = True
@@ -154,16 +158,16 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             )
         return [int(n) for n in sizes]
 
-    def _fit(self, X, y, incremental):
+    def _fit(self, X, y, incremental, sample_weight=None):
         """Validate, then train; a call that raises leaves the estimator as it was."""
         state = self._snapshot()
         try:
-            return self._fit_unguarded(X, y, incremental)
+            return self._fit_unguarded(X, y, incremental, sample_weight)
         except BaseException:
             self._restore(state)
             raise
 
-    def _fit_unguarded(self, X, y, incremental):
+    def _fit_unguarded(self, X, y, incremental, sample_weight):
         first_call = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
         hidden = self._hidden_sizes()
         if incremental and self.early_stopping:
@@ -176,11 +180,17 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             X,
             y,
             reset=first_call,
+            accept_sparse="csr",
             # float32 input trains in float32; later calls keep the first call's dtype.
             dtype=(np.float64, np.float32) if first_call else self.coefs_[0].dtype,
             y_numeric=self._numeric_targets,
-            multi_output=self._numeric_targets,
+            multi_output=True,
         )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+        y = self._check_y(y)
         targets = self._prepare_targets(y, X.dtype, incremental=incremental, reset=first_call)
         layer_sizes = [X.shape[1], *hidden, targets.shape[1]]
         if not first_call and layer_sizes != self._layer_sizes():
@@ -189,7 +199,6 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 "since the previous fit; set warm_start=False to train a new network."
             )
         learning_rates = resolve_learning_rates(self.learning_rate, len(layer_sizes) - 1)
-        self._check_beta_for_nudging()
 
         if first_call:
             self._random_state = check_random_state(self.random_state)
@@ -219,7 +228,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         self.learning_rates_ = learning_rates
         if not incremental:
             self._no_improvement_count = 0
-        self._run_epochs(X, y, targets, params, incremental)
+        self._run_epochs(X, y, targets, sample_weight, params, incremental)
         return self
 
     def _snapshot(self):
@@ -234,9 +243,6 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             delattr(self, key)
         vars(self).update(state)
 
-    def _check_beta_for_nudging(self):
-        """Hook for constraints between ``beta`` and other parameters."""
-
     def _layer_sizes(self):
         return [self.coefs_[0].shape[0]] + [W.shape[1] for W in self.coefs_]
 
@@ -246,16 +252,18 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         self.n_layers_ = len(params.weights) + 1
         self.n_outputs_ = params.weights[-1].shape[1]
 
-    def _run_epochs(self, X, y, targets, params, incremental):
+    def _run_epochs(self, X, y, targets, sample_weight, params, incremental):
         rng = self._random_state
         X_val = y_val = None
         if self.early_stopping:
             stratify = y if self._stratify_validation() else None
+            weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
             try:
-                X, X_val, targets, _, y, y_val = train_test_split(
+                X, X_val, targets, _, y, y_val, weights, _ = train_test_split(
                     X,
                     targets,
                     y,
+                    weights,
                     random_state=rng,
                     test_size=self.validation_fraction,
                     stratify=stratify,
@@ -267,6 +275,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                     f"samples: {exc} Increase validation_fraction or the number of samples, "
                     "or set early_stopping=False."
                 ) from exc
+            sample_weight = None if sample_weight is None else weights
             if X_val.shape[0] < 2:
                 raise ValueError(
                     "The validation set is too small; increase validation_fraction "
@@ -288,20 +297,24 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 start = time.perf_counter()
                 if self.shuffle:
                     rng.shuffle(sample_idx)
-                loss_sum, errors = 0.0, 0
+                loss_sum, errors = 0.0, 0.0
                 for batch in gen_batches(n_samples, batch_size):
                     idx = sample_idx[batch]
-                    loss, err = self._train_batch(X[idx], targets[idx], params, idx, particles)
+                    weight = None if sample_weight is None else sample_weight[idx]
+                    loss, err = self._train_batch(
+                        X[idx], targets[idx], weight, params, idx, particles
+                    )
                     loss_sum += loss
                     errors += err
                 if params.diverged():
                     raise ValueError(self._divergence_message())
                 self.n_iter_ += 1
                 self.t_ += n_samples
-                self.loss_ = loss_sum / n_samples
+                total_weight = n_samples if sample_weight is None else sample_weight.sum()
+                self.loss_ = loss_sum / total_weight
                 self.loss_curve_.append(self.loss_)
                 if self._counts_errors:
-                    self.train_error_curve_.append(errors / n_samples)
+                    self.train_error_curve_.append(errors / total_weight)
                 self._on_epoch_end(params)
                 stop, improved = self._update_no_improvement_count(params, X_val, y_val)
                 if improved:
@@ -360,8 +373,11 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             tol=self.relax_tol,
         )
 
-    def _train_batch(self, x, target, params, idx, particles):
-        """One minibatch: free phase, nudged phase(s), contrastive update (paper, Section 3)."""
+    def _train_batch(self, x, target, weight, params, idx, particles):
+        """One minibatch: free phase, nudged phase(s), contrastive update (paper, Section 3).
+
+        Returns the batch's (weighted) summed cost and number of errors at the free fixed point.
+        """
         W, b = params.weights, params.biases
         n_outputs = target.shape[1]
         x_drive = self._input_drive(x, W[0])
@@ -371,8 +387,11 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         if particles is not None:
             particles[idx] = states
         outputs = states[:, -n_outputs:]
-        batch_cost = float(cost(outputs, target).sum())
-        batch_errors = self._count_errors(outputs, target)
+        costs = cost(outputs, target)
+        errors = self._sample_errors(outputs, target)
+        if weight is not None:
+            costs, errors = costs * weight, errors * weight
+        batch_cost, batch_errors = float(costs.sum()), float(errors.sum())
 
         # Weakly clamped phase(s), from the free fixed point.
         beta = float(self.beta)
@@ -389,13 +408,21 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         nudged = states if reference is not states else states.copy()
         self._relax(x_drive, nudged, self.n_iter_nudged, beta, target, W, b)
         apply_contrastive_update(
-            x, reference, nudged, effective_beta, W, b, self.learning_rates_, params.workspace
+            x,
+            reference,
+            nudged,
+            effective_beta,
+            W,
+            b,
+            self.learning_rates_,
+            workspace=params.workspace,
+            sample_weight=weight,
         )
         return batch_cost, batch_errors
 
-    def _count_errors(self, outputs, target):
-        """Misclassified samples of a batch at the free fixed point (classifiers)."""
-        return 0
+    def _sample_errors(self, outputs, target):
+        """1 for each sample of a batch misclassified at the free fixed point (classifiers)."""
+        return np.zeros(outputs.shape[0])
 
     def _divergence_message(self):
         return (
@@ -456,7 +483,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     def _free_outputs(self, X):
         """Output units of the fitted network at its free fixed point (see ``_relax_outputs``)."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=self.coefs_[0].dtype)
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=self.coefs_[0].dtype)
         return self._relax_outputs(X, self.coefs_, self.intercepts_)
 
     def _relax_outputs(self, X, W, b):
@@ -469,7 +496,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         n_outputs = sizes[-1]
         # Per row: the input and its drive, and the relaxation's arrays of the free
         # layers (state, constant part, drive, spare).
-        row_bytes = X.itemsize * (sizes[0] + sizes[1] + 4 * sum(sizes[1:]))
+        row_bytes = X.dtype.itemsize * (sizes[0] + sizes[1] + 4 * sum(sizes[1:]))
         chunk = get_chunk_n_rows(row_bytes=row_bytes, max_n_rows=X.shape[0])
         outputs = np.empty((X.shape[0], sizes[-1]), dtype=X.dtype)
         for rows in gen_batches(X.shape[0], max(chunk, 1)):

@@ -2,14 +2,20 @@
 
 import numpy as np
 from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
+from sklearn.utils.validation import column_or_1d
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
     check_classification_targets,
+    type_of_target,
     unique_labels,
 )
 from sklearn.base import _fit_context
 
 from ._base import BaseEqProp
+
+# Multilabel scores are the output units mapped from [0, 1] into the open interval.
+_OPEN_MARGIN = 1e-6
 
 
 class EqPropClassifier(ClassifierMixin, BaseEqProp):
@@ -262,36 +268,43 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train the network on (X, y) by Equilibrium Propagation.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data, best scaled to [0, 1].
-        y : array-like of shape (n_samples,)
-            Class labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a binary indicator matrix for multilabel
+            classification.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the contrastive update (a weight of 2
+            counts as the sample seen twice per epoch). None weighs all equally.
 
         Returns
         -------
         self : EqPropClassifier
             The fitted estimator.
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of Equilibrium Propagation on (X, y).
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
-        y : array-like of shape (n_samples,)
-            Class labels.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a binary indicator matrix.
         classes : array-like of shape (n_classes,), default=None
-            All the classes that can appear in ``y``. Required on the first
-            call, ignored afterwards.
+            All the classes that can appear in ``y`` (for an indicator matrix,
+            ``np.arange(n_labels)``). Required on the first call, ignored
+            afterwards.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the contrastive update.
 
         Returns
         -------
@@ -305,14 +318,38 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
                     "partial_fit needs at least two classes in `classes`, got "
                     f"{list(classes)!r}."
                 )
-            return self._fit(X, y, incremental=True)
+            return self._fit(X, y, incremental=True, sample_weight=sample_weight)
         except BaseException:
             if first_call and hasattr(self, "classes_"):
                 del self.classes_  # a failed first call leaves the estimator unfitted
             raise
 
+    def _check_y(self, y):
+        if y.ndim == 2 and y.shape[1] == 1:  # a column of labels, as MLPClassifier
+            y = column_or_1d(y, warn=True)
+        return y
+
     def _prepare_targets(self, y, dtype, incremental, reset):
         check_classification_targets(y)
+        kind = type_of_target(y)
+        if kind == "multiclass-multioutput":
+            raise ValueError(
+                "EqPropClassifier does not support multiclass-multioutput targets; use "
+                "one column of labels, or a binary indicator matrix for multilabel data."
+            )
+        multilabel = kind == "multilabel-indicator"
+        if reset:
+            self._multilabel = multilabel
+        elif multilabel != self._multilabel:
+            raise ValueError(
+                "y is a "
+                + ("multilabel indicator matrix" if multilabel else "column of labels")
+                + " but the estimator was trained on "
+                + ("an indicator matrix" if self._multilabel else "a column of labels")
+                + "; set warm_start=False to train a new network."
+            )
+        if multilabel:
+            return self._prepare_multilabel_targets(y, dtype, incremental, reset)
         if not incremental:
             classes = unique_labels(y)
             if reset:
@@ -336,55 +373,83 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         indices = np.searchsorted(self.classes_, y)
         return np.eye(len(self.classes_), dtype=dtype)[indices]
 
+    def _prepare_multilabel_targets(self, y, dtype, incremental, reset):
+        """An indicator matrix is its own target: one output unit per label."""
+        n_labels = y.shape[1]
+        if reset and not incremental:
+            self.classes_ = np.arange(n_labels)
+        elif len(self.classes_) != n_labels:
+            raise ValueError(
+                f"y has {n_labels} labels but `classes` has {len(self.classes_)} "
+                f"({self.classes_.tolist()!r})."
+            )
+        return np.asarray(y, dtype=dtype)
+
     def _validation_label(self, score):
         return f"val err {100 * (1 - score):.2f}%"
 
-    def _count_errors(self, outputs, target):
-        return int(np.count_nonzero(outputs.argmax(axis=1) != target.argmax(axis=1)))
+    def _sample_errors(self, outputs, target):
+        if self._multilabel:  # subset accuracy, as ``score``
+            return np.any((outputs > 0.5) != (target > 0.5), axis=1).astype(float)
+        return (outputs.argmax(axis=1) != target.argmax(axis=1)).astype(float)
 
     def _stratify_validation(self):
-        return True
+        return not self._multilabel
 
     def _validation_score(self, params, X, y):
         outputs = self._relax_outputs(X, params.weights, params.biases)
-        return float(np.mean(self.classes_[outputs.argmax(axis=1)] == y))
+        return float(accuracy_score(y, self._decode(outputs)))
+
+    def _decode(self, outputs):
+        if self._multilabel:
+            return (outputs > 0.5).astype(int)
+        return self.classes_[outputs.argmax(axis=1)]
 
     def predict(self, X):
-        """Predict the class of each sample: the most active output unit at the free fixed point.
+        """Predict the class of each sample from the output units at the free fixed point.
+
+        The class of the most active output unit; for multilabel data, every
+        label whose unit exceeds 0.5.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns
         -------
-        y : ndarray of shape (n_samples,)
-            Predicted classes.
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Predicted classes, or the indicator matrix of predicted labels.
         """
-        winners = self._free_outputs(X).argmax(axis=1)
-        return self.classes_[winners]
+        return self._decode(self._free_outputs(X))
 
     def predict_proba(self, X):
-        """Output activities at the free fixed point, normalised to sum to one.
+        """Output activities at the free fixed point, as scores per class.
 
-        The output units live in [0, 1]; each row is divided by its sum (a row
-        whose units are all 0 becomes uniform). The argmax of a row is the
-        prediction of :meth:`predict`. These are scores, not calibrated
-        probabilities; wrap the estimator in
-        :class:`~sklearn.calibration.CalibratedClassifierCV` if you need those.
+        The output units live in [0, 1]. For single-label data each row is
+        divided by its sum (a row whose units are all 0 becomes uniform), so
+        its argmax is the prediction of :meth:`predict`. For multilabel data
+        each unit's activity is its label's score (above 0.5 predicts the
+        label; the scores are squeezed into the open interval (0, 1) by a
+        margin of 1e-6). These are scores, not calibrated probabilities; wrap the
+        estimator in :class:`~sklearn.calibration.CalibratedClassifierCV` if
+        you need those.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Rows in [0, 1] that sum to 1, columns ordered as ``classes_``.
+            Scores in [0, 1], columns ordered as ``classes_``; rows sum to 1
+            for single-label data.
         """
         outputs = self._free_outputs(X).astype(np.float64)
+        if self._multilabel:
+            # Squeezed into the open interval (0, 1), symmetrically about the 0.5 threshold.
+            return (outputs + _OPEN_MARGIN) / (1.0 + 2.0 * _OPEN_MARGIN)
         totals = outputs.sum(axis=1, keepdims=True)
         silent = totals[:, 0] == 0
         outputs[silent] = 1.0
@@ -393,5 +458,6 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = False
+        tags.classifier_tags.multi_label = True
+        tags.input_tags.sparse = True
         return tags

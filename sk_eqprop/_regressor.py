@@ -218,25 +218,27 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train the network on (X, y) by Equilibrium Propagation.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data, best scaled.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets, of any scale.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the contrastive update.
 
         Returns
         -------
         self : EqPropRegressor
             The fitted estimator.
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch of Equilibrium Propagation on (X, y).
 
         The first call fixes the map of the targets onto the output units from
@@ -248,13 +250,15 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the contrastive update.
 
         Returns
         -------
         self : EqPropRegressor
             The trained estimator.
         """
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     def _prepare_targets(self, y, dtype, incremental, reset):
         y = np.asarray(y, dtype=np.float64)
@@ -303,4 +307,5 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        tags.input_tags.sparse = True
         return tags

@@ -6,8 +6,17 @@ from sk_eqprop import EqPropClassifier, EqPropRegressor
 
 ESTIMATORS = [EqPropClassifier(), EqPropRegressor()]
 
+_WEIGHT_REASON = (
+    "sample_weight scales each sample's term in the minibatch update; with shuffled "
+    "minibatches this equals repeating the sample in expectation only, not exactly"
+)
+EXPECTED_FAILURES = {
+    "check_sample_weight_equivalence_on_dense_data": _WEIGHT_REASON,
+    "check_sample_weight_equivalence_on_sparse_data": _WEIGHT_REASON,
+}
 
-@parametrize_with_checks(ESTIMATORS)
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est: EXPECTED_FAILURES)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 

@@ -44,7 +44,8 @@ def contrastive_gradient(x, free_states, nudged_states, beta, weights):
 
 
 def apply_contrastive_update(
-    x, free_states, nudged_states, beta, weights, biases, rates, workspace=None
+    x, free_states, nudged_states, beta, weights, biases, rates, *, workspace=None,
+    sample_weight=None,
 ):
     """Apply ``W_k <- W_k - rates[k] * dC/dW_k`` (and biases) in place.
 
@@ -54,23 +55,31 @@ def apply_contrastive_update(
     ``[s_k^b, s_k^0]^T [c s_{k+1}^b, -c s_{k+1}^0]``, and the product lands in
     ``workspace`` (arrays shaped like the weights, reused across minibatches)
     so that no weight-sized array is allocated per update.
+
+    With ``sample_weight``, sample ``i``'s term is multiplied by ``sample_weight[i]``
+    (the batch mean stays a mean over the ``n`` samples): a weight of 2 counts as
+    the sample seen twice. ``x`` may be a SciPy sparse matrix.
     """
     n = x.shape[0]
     if workspace is None:
         workspace = [np.empty_like(W) for W in weights]
+    scale = 1.0 if sample_weight is None else sample_weight[:, np.newaxis]
     free = [x] + split_states(free_states, weights)
     nudged = [x] + split_states(nudged_states, weights)
     for k, (W, b, rate, product) in enumerate(zip(weights, biases, rates, workspace)):
         coef = rate / (beta * n)
         delta = nudged[k + 1] - free[k + 1]
-        delta *= coef
+        delta *= coef * scale
         b += delta.sum(axis=0)
         if k == 0:  # the clamped input is the same in both phases
-            np.matmul(x.T, delta, out=product)
+            if isinstance(x, np.ndarray):
+                np.matmul(x.T, delta, out=product)
+            else:  # sparse input
+                product[...] = x.T @ delta
         else:
             below = np.concatenate([nudged[k], free[k]])
             above = np.concatenate([nudged[k + 1], free[k + 1]])
-            above[:n] *= coef
-            above[n:] *= -coef
+            above[:n] *= coef * scale
+            above[n:] *= -coef * scale
             np.matmul(below.T, above, out=product)
         W += product

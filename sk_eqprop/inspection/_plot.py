@@ -76,6 +76,8 @@ class LossCurveDisplay:
     >>> display = LossCurveDisplay.from_estimator(clf)
     >>> [len(line.get_xdata()) for line in display.lines_]
     [3, 3]
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close(display.figure_)
     """
 
     def __init__(
@@ -118,8 +120,6 @@ class LossCurveDisplay:
         estimator, _ = _unwrap_curves(estimator)
         classifier = is_classifier(estimator)
         train_error = getattr(estimator, "train_error_curve_", None)
-        if train_error is not None and not classifier and not np.any(train_error):
-            train_error = None  # regressors count no errors
         scores = getattr(estimator, "validation_scores_", None)
         validation_error = None if scores is None else 1.0 - np.asarray(scores, dtype=float)
         display = cls(
@@ -166,9 +166,10 @@ class LossCurveDisplay:
         ax.set_ylabel("Training loss", color="C0")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
+        validation_label = "validation error" if self.error_is_rate else "1 - validation R²"
         errors = [
             (self.train_error_curve, "training error", "C1", "--"),
-            (self.validation_error_curve, "validation error", "C2", "-."),
+            (self.validation_error_curve, validation_label, "C2", "-."),
         ]
         errors = [e for e in errors if e[0] is not None]
         self.error_ax_ = None
@@ -188,7 +189,7 @@ class LossCurveDisplay:
                 self.error_ax_.set_ylabel("Error rate")
                 self.error_ax_.yaxis.set_major_formatter(PercentFormatter(xmax=1))
             else:
-                self.error_ax_.set_ylabel("Error (1 - R²)")
+                self.error_ax_.set_ylabel("1 - R²")
         ax.legend(handles=self.lines_, loc="upper right")
         self.ax_ = ax
         self.figure_ = ax.figure
@@ -290,6 +291,8 @@ class RelaxationDisplay:
     >>> display = RelaxationDisplay.from_estimator(clf, X[:20], y[:20])
     >>> display.free_energy.shape, display.nudged_energy.shape
     ((21,), (5,))
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close(display.figure_)
     """
 
     def __init__(
