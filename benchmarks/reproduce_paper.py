@@ -20,9 +20,10 @@ import json
 import time
 from pathlib import Path
 
-from _common import MonitoredEqProp, load_data
+from _common import load_data
 
-from sk_eqprop import PAPER_ARCHITECTURES, fast_hyperparameters, paper_hyperparameters
+from sk_eqprop import PAPER_ARCHITECTURES
+from sk_eqprop._reproduce import preset_hyperparameters, reproduce
 
 
 def main(argv=None):
@@ -40,36 +41,20 @@ def main(argv=None):
     parser.add_argument("--out", default="benchmarks/results", help="output folder")
     args = parser.parse_args(argv)
 
-    if args.fast:
-        params = fast_hyperparameters(args.arch)
-    else:
-        params = paper_hyperparameters(args.arch, variant=args.variant)
-    for item in args.set:
-        key, value = item.split("=", 1)
-        params[key] = json.loads(value)
+    preset = "fast" if args.fast else args.variant
+    overrides = {key: json.loads(value) for key, value in (i.split("=", 1) for i in args.set)}
     if args.epochs:
-        params["max_iter"] = args.epochs
+        overrides["max_iter"] = args.epochs
+    params = {**preset_hyperparameters(args.arch, preset), **overrides}
     mnist = load_data(args.data)
-    X_train, y_train = mnist.X_train, mnist.y_train
-    if args.n_train:
-        X_train, y_train = X_train[: args.n_train], y_train[: args.n_train]
-
+    n_train = args.n_train or len(mnist.X_train)
     label = f"{args.arch}-{'fast' if args.fast else 'paper-' + args.variant}"
     print(f"{label}: {json.dumps(params)}")
-    print(f"train {len(X_train)}, validation {len(mnist.X_val)}, test {len(mnist.X_test)}")
+    print(f"train {n_train}, validation {len(mnist.X_val)}, test {len(mnist.X_test)}")
 
-    def report(r):
-        print(
-            f"[{r['epoch']}/{params['max_iter']}] train err {100 * r['train_error']:.2f}%, "
-            f"val err {100 * r['val_error']:.2f}%, test err {100 * r['test_error']:.2f}%, "
-            f"fit {r['fit_seconds']:.0f}s",
-            flush=True,
-        )
-
-    clf = MonitoredEqProp(**params, random_state=args.random_state)
-    clf.monitor(mnist.X_val, mnist.y_val, mnist.X_test, mnist.y_test, callback=report)
     start = time.perf_counter()
-    clf.fit(X_train, y_train)
+    clf = reproduce(args.arch, preset, params=overrides, mnist=mnist, n_train=args.n_train,
+                    random_state=args.random_state)
     total = time.perf_counter() - start
     final = clf.history_[-1]
     print(
@@ -100,7 +85,7 @@ def plot(history, label, path):
         return
     epochs = [r["epoch"] for r in history]
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(epochs, [100 * r["train_error"] for r in history], label="training error")
+    ax.plot(epochs, [100 * r["train_error"] for r in history], label="training error (running)")
     ax.plot(epochs, [100 * r["val_error"] for r in history], label="validation error")
     ax.set_xlabel("epoch")
     ax.set_ylabel("error (%)")

@@ -40,15 +40,50 @@ def digits_demo(random_state=0, verbose=0):
     return results, (len(X_train), len(X_test))
 
 
+def reproduce_command(args):
+    """``python -m sk_eqprop reproduce``: one of the paper's networks on MNIST."""
+    from ._reproduce import preset_hyperparameters, reproduce
+    from .datasets import load_mnist
+
+    preset = "fast" if args.fast else args.variant
+    overrides = {"max_iter": args.epochs} if args.epochs else {}
+    params = {**preset_hyperparameters(args.arch, preset), **overrides}
+    print(f"sk_eqprop {__version__}: the paper's {args.arch} network on MNIST, {preset} "
+          "hyperparameters")
+    print(", ".join(f"{key}={value}" for key, value in params.items()))
+    mnist = load_mnist(args.data)
+    clf = reproduce(args.arch, preset, params=overrides, mnist=mnist,
+                    random_state=args.random_state)
+    final = clf.history_[-1]
+    print(f"final: training error {100 * final['train_error']:.2f}%, validation error "
+          f"{100 * final['val_error']:.2f}%, test error {100 * final['test_error']:.2f}%, "
+          f"fit time {final['fit_seconds']:.0f}s")
+
+
 def main(argv=None):
+    from ._hyperparameters import PAPER_ARCHITECTURES
+
     parser = argparse.ArgumentParser(
         prog="python -m sk_eqprop",
         description="Train an Equilibrium Propagation network on scikit-learn's digits "
-        "and compare it with scikit-learn's MLPClassifier.",
+        "and compare it with scikit-learn's MLPClassifier; or, with 'reproduce', train "
+        "one of the paper's MNIST networks.",
     )
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--verbose", type=int, default=0, help="EqProp progress lines")
+    commands = parser.add_subparsers(dest="command")
+    repro = commands.add_parser("reproduce", help="train one of the paper's MNIST networks")
+    repro.add_argument("--arch", choices=PAPER_ARCHITECTURES, default="784-500-10")
+    repro.add_argument("--fast", action="store_true", help="use fast_hyperparameters")
+    repro.add_argument("--variant", choices=["table", "code"], default="table",
+                       help="the paper's Table 1 (default) or its reference code")
+    repro.add_argument("--epochs", type=int, help="number of epochs (default: the preset's)")
+    repro.add_argument("--data", help="path of mnist.pkl.gz (default: $SK_EQPROP_MNIST, "
+                       "scikit-learn's data home, or OpenML)")
+    repro.add_argument("--random-state", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.command == "reproduce":
+        return reproduce_command(args)
 
     print(f"sk_eqprop {__version__}: Equilibrium Propagation on scikit-learn's digits")
     results, (n_train, n_test) = digits_demo(args.random_state, args.verbose)
