@@ -131,6 +131,10 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     def _prepare_targets(self, y, dtype, incremental, reset):
         """Validate ``y``, set the target metadata, return ``d`` in [0, 1] of shape (n, n_outputs)."""
 
+    def _initial_output_bias(self, targets):
+        """Initial biases of the output units (zero, as in the paper)."""
+        return 0.0
+
     def _check_y(self, y):
         """Hook: reshape validated targets before they are encoded."""
         return y
@@ -205,6 +209,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             weights, biases = glorot_uniform(
                 layer_sizes, self._random_state, dtype=X.dtype, gain=self.init_gain
             )
+            biases[-1][...] = self._initial_output_bias(targets)
             params = _Parameters(weights, biases)
             self.n_iter_ = 0
             self.t_ = 0

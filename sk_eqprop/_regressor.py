@@ -277,6 +277,11 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         targets = (y_2d - self.target_offset_) / self.target_scale_
         return np.clip(targets, 0.0, 1.0).astype(dtype, copy=False)
 
+    def _initial_output_bias(self, targets):
+        # Start from the mean target, as a regressor's natural first guess: the
+        # network then learns the deviations, instead of first climbing from 0.
+        return targets.mean(axis=0)
+
     def _decode(self, outputs):
         y = outputs.astype(np.float64) * self.target_scale_ + self.target_offset_
         return y.ravel() if self._y_ndim == 1 else y
