@@ -5,7 +5,7 @@ Build (from this folder)::
     python -m sphinx -W -b html . _build/html
 
 The build works offline: links to the documentation of scikit-learn, NumPy,
-SciPy, Matplotlib and Python (intersphinx) are made only when the environment
+SciPy, Matplotlib, joblib and Python (intersphinx) are made only when the environment
 variable ``SK_EQPROP_DOCS_ONLINE`` is set to a non-empty value other than "0",
 because their inventories have to be downloaded. Offline, references into those
 projects are rendered as plain text.
@@ -43,6 +43,12 @@ autodoc_typehints = "none"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 
+def _quote_shape_names(app, what, name, obj, options, lines):
+    """Quote ``n_features_in_`` in shapes: reST reads a bare ``word_`` as a link target."""
+    for i, line in enumerate(lines):
+        lines[i] = line.replace("(n_features_in_,)", "(`n_features_in_`,)")
+
+
 # -- Cross-references to other projects ---------------------------------------
 ONLINE = os.environ.get("SK_EQPROP_DOCS_ONLINE", "") not in ("", "0")
 if ONLINE:
@@ -60,14 +66,15 @@ else:
 
 
 def _external_ref_as_text(app, env, node, contnode):
-    """Offline: render ``:ref:`` links into scikit-learn's user guide as plain text.
+    """Offline: render ``:ref:`` and ``:term:`` links into scikit-learn's docs as text.
 
     scikit-learn's docstrings, inherited by our estimators (``get_params``,
-    ``set_fit_request``, ...), link to labels of scikit-learn's own user guide
-    that only intersphinx can resolve. Labels of this documentation are left
-    alone, so a broken internal link still fails the build.
+    ``set_fit_request``, ...), link to labels and glossary terms of
+    scikit-learn's own documentation that only intersphinx can resolve. Links
+    written in this documentation or in sk_eqprop's docstrings are left alone,
+    so a broken internal link still fails the build.
     """
-    if node.get("refdomain") != "std" or node.get("reftype") != "ref":
+    if node.get("refdomain") != "std" or node.get("reftype") not in ("ref", "term"):
         return None
     source = node.source or ""
     if "sklearn" in source.replace(os.sep, "/").split("/site-packages/")[-1]:
@@ -75,7 +82,38 @@ def _external_ref_as_text(app, env, node, contnode):
     return None
 
 
+# -- Every public name has its entry in api.rst --------------------------------
+def _check_api_page(app):
+    import sk_eqprop.datasets
+    import sk_eqprop.inspection
+
+    with open(os.path.join(app.srcdir, "api.rst"), encoding="utf-8") as f:
+        listed = set(f.read().split())
+    modules = [sk_eqprop, sk_eqprop.datasets, sk_eqprop.inspection]
+    missing = [
+        f"{module.__name__}.{name}"
+        for module in modules
+        for name in module.__all__
+        if not name.startswith("__") and name not in listed
+    ]
+    if missing:
+        from sphinx.util import logging
+
+        logging.getLogger(__name__).warning(
+            "api.rst does not list these public names: %s", ", ".join(missing)
+        )
+
+
 # -- Example gallery -----------------------------------------------------------
+# The examples fit small networks, whose matrix products gain nothing from BLAS
+# threads; one thread keeps them fast and their timings meaningful on a busy machine.
+try:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+    pass
+
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
@@ -88,6 +126,9 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "min_reported_time": 1,
+    # Each example page shows its own running time; no sg_execution_times.rst pages,
+    # which sphinx-gallery would write into this (versioned) folder.
+    "write_computation_times": False,
 }
 
 # -- HTML ------------------------------------------------------------------------
@@ -102,5 +143,7 @@ html_sidebars = {"index": [], "reproducing": [], "scaling": [], "hyperparameters
 
 
 def setup(app):
+    app.connect("builder-inited", _check_api_page)
+    app.connect("autodoc-process-docstring", _quote_shape_names, priority=400)
     if not ONLINE:
         app.connect("missing-reference", _external_ref_as_text)

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
+from sklearn.exceptions import NotFittedError
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
@@ -128,9 +129,17 @@ def test_loss_curve_display_without_validation_and_on_pipelines_and_mlp(pyplot, 
     np.testing.assert_allclose(display.lines_[0].get_ydata(), mlp.loss_curve_)
 
 
-def test_loss_curve_display_requires_a_fitted_estimator(pyplot):
-    with pytest.raises(ValueError, match="no loss_curve_"):
+def test_loss_curve_display_requires_a_fitted_estimator_with_a_loss_curve(pyplot, digits):
+    with pytest.raises(NotFittedError):
         LossCurveDisplay.from_estimator(EqPropClassifier())
+    X, y = digits
+    lbfgs = fit_quietly(
+        MLPClassifier(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=5, random_state=0),
+        X,
+        y,
+    )
+    with pytest.raises(ValueError, match="no loss_curve_"):
+        LossCurveDisplay.from_estimator(lbfgs)
 
 
 # ------------------------------------------------------------------ RelaxationDisplay
@@ -401,3 +410,15 @@ def test_sparse_input_gives_the_dense_results(pyplot, fitted, digits):
     display = RelaxationDisplay.from_estimator(fitted, sparse.csr_matrix(X[:10]), y[:10])
     reference = RelaxationDisplay.from_estimator(fitted, X[:10], y[:10])
     np.testing.assert_allclose(display.nudged_energy, reference.nudged_energy)
+
+
+def test_inspection_of_a_multilabel_classifier(pyplot, digits):
+    X, y = digits
+    labels = np.column_stack([y % 2, y >= 5, np.isin(y, [2, 3, 5, 7])]).astype(int)
+    clf = fit_quietly(
+        EqPropClassifier(hidden_layer_sizes=(16,), max_iter=3, random_state=0), X, labels
+    )
+    display = RelaxationDisplay.from_estimator(clf, X[:20], labels[:20], n_iter=(10, 4))
+    assert display.nudged_cost[-1] < display.nudged_cost[0]
+    result = gradient_alignment(clf, X[:100], labels[:100])
+    assert min(result["cosine"]) >= 0.9

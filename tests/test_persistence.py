@@ -11,7 +11,7 @@ from sklearn.datasets import load_digits
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from sk_eqprop import EqPropClassifier
+from sk_eqprop import EqPropClassifier, EqPropRegressor
 
 DIGIT_NAMES = np.array(
     ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
@@ -149,6 +149,23 @@ def test_skops_file_round_trip(sio, digits, tmp_path):
     assert_same_model(sio.load(path, trusted=untrusted), estimator, X)
 
 
+def test_skops_round_trip_of_a_regressor(sio, digits):
+    X, y = digits
+    targets = np.column_stack([y, X[:, 20]])  # two outputs of different scales
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reg = EqPropRegressor(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(
+            X, targets
+        )
+    data = sio.dumps(reg)
+    untrusted = sio.get_untrusted_types(data=data)
+    assert untrusted == ["sk_eqprop._regressor.EqPropRegressor"]
+    loaded = sio.loads(data, trusted=untrusted)
+    np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
+    for W_new, W_old in zip(loaded.coefs_, reg.coefs_):
+        assert W_new.tobytes() == W_old.tobytes()
+
+
 def test_skops_round_trip_of_an_unfitted_estimator(sio):
     estimator = EqPropClassifier(hidden_layer_sizes=(7, 5), learning_rate=(0.1, 0.2, 0.3))
     data = sio.dumps(estimator)
@@ -166,7 +183,7 @@ def test_pickle_round_trip(fitted):
 
 
 def test_joblib_round_trip(fitted, tmp_path):
-    estimator, X, y = fitted
+    estimator, X, _ = fitted
     path = tmp_path / "eqprop.joblib"
     joblib.dump(estimator, path, compress=3)
     loaded = joblib.load(path)

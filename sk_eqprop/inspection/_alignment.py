@@ -35,9 +35,10 @@ def _unwrap(estimator, X=None):
 def _network_inputs(estimator, X, y=None):
     """Validated float64 input, float64 copies of the parameters, and the output target ``d``.
 
-    Nothing is written onto ``estimator``: the target of a classifier is the
-    one-hot code of ``classes_``; any other estimator's own target encoding is
-    applied by a copy of it.
+    Nothing is written onto ``estimator``: the target of a classifier given a
+    column of labels is the one-hot code of ``classes_``; any other target
+    (a multilabel indicator matrix, a regressor's targets) goes through the
+    estimator's own encoding, applied by a copy of it.
     """
     X = validate_data(estimator, X, reset=False, dtype=np.float64, accept_sparse="csr")
     if sp.issparse(X):
@@ -48,7 +49,7 @@ def _network_inputs(estimator, X, y=None):
     if y is not None:
         y = np.asarray(y)
         check_consistent_length(X, y)
-        if is_classifier(estimator):
+        if is_classifier(estimator) and (y.ndim == 1 or y.shape[1] == 1):
             y = y.ravel()
             unseen = np.setdiff1d(y, estimator.classes_)
             if unseen.size:
@@ -209,8 +210,8 @@ def gradient_alignment(estimator, X, y, *, beta=None, n_iter=None):
         ``"eqprop_gradient"``, ``"true_gradient"`` : list of ndarray
             The two estimates of ``dC/dtheta`` (the update is minus them).
         ``"fixed_point_residual"`` : float
-            ``max |s - clip(s - dF/ds, 0, 1)|`` over the units of both
-            phases, 0 exactly at a fixed point. A warning is raised when it
+            ``max |s - clip(s - dF/ds, 0, 1)|`` over the units of every
+            phase, 0 exactly at a fixed point. A warning is raised when it
             exceeds ``beta / 100``: the nudged phase then still carries the
             free phase's unfinished relaxation, and the comparison measures
             that rather than EqProp; increase ``n_iter``.
@@ -257,6 +258,8 @@ def gradient_alignment(estimator, X, y, *, beta=None, n_iter=None):
     >>> min(result["cosine"]) > 0.9
     True
     """
+    if y is None:
+        raise ValueError("gradient_alignment needs the targets y of the samples X.")
     estimator, X = _unwrap(estimator, X)
     X, weights, biases, target = _network_inputs(estimator, X, y)
     beta = 0.01 if beta is None else float(beta)
@@ -284,10 +287,10 @@ def gradient_alignment(estimator, X, y, *, beta=None, n_iter=None):
         eq_w, eq_b = contrastive_gradient(X, free, nudged, beta, weights)
     true_w, true_b = _implicit_gradient(X, free, target, weights)
 
-    residual = max(
-        _residual(X, free, weights, biases, 0.0, target),
-        _residual(X, nudged, weights, biases, beta, target),
-    )
+    phases = [(free, 0.0), (nudged, beta)]
+    if estimator.nudging == "symmetric":
+        phases.append((reference, -beta))
+    residual = max(_residual(X, s, weights, biases, b, target) for s, b in phases)
     if residual > beta / 100:
         warnings.warn(
             f"The relaxation has not reached its fixed points (residual {residual:.2g} "

@@ -8,6 +8,7 @@ the artists. Matplotlib is imported inside ``plot`` only.
 import numpy as np
 from sklearn.base import is_classifier
 from sklearn.utils._optional_dependencies import check_matplotlib_support
+from sklearn.utils.validation import check_is_fitted
 
 from .._core import cost, relax, split_states, total_energy, zero_states
 from ._alignment import _network_inputs, _unwrap
@@ -117,7 +118,7 @@ class LossCurveDisplay:
         display : LossCurveDisplay
         """
         check_matplotlib_support(f"{cls.__name__}.from_estimator")
-        estimator, _ = _unwrap_curves(estimator)
+        estimator = _unwrap_curves(estimator)
         classifier = is_classifier(estimator)
         train_error = getattr(estimator, "train_error_curve_", None)
         scores = getattr(estimator, "validation_scores_", None)
@@ -197,15 +198,16 @@ class LossCurveDisplay:
 
 
 def _unwrap_curves(estimator):
-    """The last step of a pipeline; training curves need no input."""
+    """The last step of a pipeline, checked to be fitted and to record a loss per epoch."""
     if hasattr(estimator, "steps"):
         estimator = estimator[-1]
-    if not hasattr(estimator, "loss_curve_"):
+    check_is_fitted(estimator)
+    if getattr(estimator, "loss_curve_", None) is None:
         raise ValueError(
-            f"{_estimator_name(estimator)} has no loss_curve_: it is not fitted, or "
-            "does not record a loss per epoch."
+            f"This {_estimator_name(estimator)} has no loss_curve_: it does not record "
+            "a training loss per epoch."
         )
-    return estimator, None
+    return estimator
 
 
 class RelaxationDisplay:
@@ -455,6 +457,18 @@ class RelaxationDisplay:
                 label=f"nudged phase: F = E + βC (β = {self.beta:g})",
             )
             self.boundary_ = ax.axvline(n_free, color="0.5", linestyle=":", linewidth=1)
+            ax.annotate(
+                "nudge on",
+                xy=(n_free, 0.5),
+                xycoords=ax.get_xaxis_transform(),
+                xytext=(-2, 0),
+                textcoords="offset points",
+                rotation=90,
+                ha="right",
+                va="center",
+                color="0.4",
+                fontsize="small",
+            )
         ax.set_ylabel("Mean energy per sample")
         ax.legend(loc="upper right")
         name = self.estimator_name if name is None else name
