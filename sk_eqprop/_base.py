@@ -203,6 +203,14 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 "since the previous fit; set warm_start=False to train a new network."
             )
         learning_rates = resolve_learning_rates(self.learning_rate, len(layer_sizes) - 1)
+        if self.relaxation == "layerwise" and self.nudging != "positive" and self.beta >= 1:
+            warnings.warn(
+                f"With relaxation='layerwise' and nudging={self.nudging!r}, beta={self.beta} "
+                "makes the output's energy concave in the -beta phase: its exact minimiser "
+                "snaps every output unit to 0 or 1, and learning suffers. Use beta < 1 "
+                "(e.g. 0.5), nudging='positive', or relaxation='gradient'.",
+                UserWarning,
+            )
 
         if first_call:
             self._random_state = check_random_state(self.random_state)

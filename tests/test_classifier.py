@@ -164,6 +164,12 @@ def test_layerwise_relaxation_with_tolerance_learns(digits, nudging):
     np.testing.assert_allclose(whole, alone, rtol=1e-12, atol=1e-12)
 
 
+def test_layerwise_with_beta_one_and_negative_phases_warns(digits):
+    X_train, _, y_train, _ = digits
+    with pytest.warns(UserWarning, match="concave"):
+        small(relaxation="layerwise", beta=1.0, max_iter=1).fit(X_train[:40], y_train[:40])
+
+
 def test_streaming_partial_fit_reaches_90_percent_within_five_passes(digits):
     X_train, X_test, y_train, y_test = digits
     clf = EqPropClassifier(random_state=0)
