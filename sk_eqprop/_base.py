@@ -265,35 +265,43 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         self.n_layers_ = len(params.weights) + 1
         self.n_outputs_ = params.weights[-1].shape[1]
 
+    def _split_validation(self, X, y, targets, sample_weight):
+        """Hold out ``validation_fraction`` of the data for early stopping (stratified for
+        single-label classifiers). Returns the training part and ``(X_val, y_val)``."""
+        weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+        try:
+            X, X_val, targets, _, y, y_val, weights, _ = train_test_split(
+                X,
+                targets,
+                y,
+                weights,
+                random_state=self._random_state,
+                test_size=self.validation_fraction,
+                stratify=y if self._stratify_validation() else None,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                "early_stopping cannot hold out a validation set "
+                f"(validation_fraction={self.validation_fraction}) from {X.shape[0]} "
+                f"samples: {exc} Increase validation_fraction or the number of samples, "
+                "or set early_stopping=False."
+            ) from exc
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small; increase validation_fraction "
+                "or the number of samples, or set early_stopping=False."
+            )
+        sample_weight = None if sample_weight is None else weights
+        return X, y, targets, sample_weight, (X_val, y_val)
+
     def _run_epochs(self, X, y, targets, sample_weight, params, incremental):
+        """The epochs of one training call, as MLP's ``_fit_stochastic``."""
         rng = self._random_state
         X_val = y_val = None
         if self.early_stopping:
-            stratify = y if self._stratify_validation() else None
-            weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
-            try:
-                X, X_val, targets, _, y, y_val, weights, _ = train_test_split(
-                    X,
-                    targets,
-                    y,
-                    weights,
-                    random_state=rng,
-                    test_size=self.validation_fraction,
-                    stratify=stratify,
-                )
-            except ValueError as exc:
-                raise ValueError(
-                    "early_stopping cannot hold out a validation set "
-                    f"(validation_fraction={self.validation_fraction}) from {X.shape[0]} "
-                    f"samples: {exc} Increase validation_fraction or the number of samples, "
-                    "or set early_stopping=False."
-                ) from exc
-            sample_weight = None if sample_weight is None else weights
-            if X_val.shape[0] < 2:
-                raise ValueError(
-                    "The validation set is too small; increase validation_fraction "
-                    "or the number of samples, or set early_stopping=False."
-                )
+            X, y, targets, sample_weight, (X_val, y_val) = self._split_validation(
+                X, y, targets, sample_weight
+            )
         n_samples = X.shape[0]
         batch_size = min(self.batch_size, n_samples)
         particles = None
