@@ -1,16 +1,15 @@
 """EqPropClassifier: the paper's network as a scikit-learn classifier."""
 
 import numpy as np
-from sklearn.base import ClassifierMixin
+from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
-from sklearn.utils.validation import column_or_1d
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
     check_classification_targets,
     type_of_target,
     unique_labels,
 )
-from sklearn.base import _fit_context
+from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseEqProp
 
@@ -134,7 +133,7 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels.
+        Class labels (for multilabel data, the label indices ``0 .. n_labels - 1``).
 
     coefs_ : list of ndarray
         ``coefs_[k]`` of shape (n_units_k, n_units_{k+1}) are the weights
