@@ -127,7 +127,7 @@ _FAST_TABLE = {
         beta=0.5,
         learning_rate=(0.2, 0.1),
         init_gain=1.0,
-        max_iter=30,
+        max_iter=15,
     ),
     "784-500-500-10": dict(
         hidden_layer_sizes=(500, 500),
