@@ -16,7 +16,13 @@ EXPECTED_FAILURES = {
 }
 
 
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est: EXPECTED_FAILURES)
+def expected_failed_checks(estimator):
+    # The regressor's predictions agree within the checks' tolerance; the
+    # classifier's do not.
+    return EXPECTED_FAILURES if isinstance(estimator, EqPropClassifier) else {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
