@@ -319,11 +319,12 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 if self.shuffle:
                     rng.shuffle(sample_idx)
                 loss_sum, errors = 0.0, 0.0
+                steps = {"free": 0, "nudged": 0, "nudged_samples": 0}  # relaxation statistics
                 for batch in gen_batches(n_samples, batch_size):
                     idx = sample_idx[batch]
                     weight = None if sample_weight is None else sample_weight[idx]
                     loss, err = self._train_batch(
-                        X[idx], targets[idx], weight, params, idx, particles
+                        X[idx], targets[idx], weight, params, idx, particles, steps
                     )
                     loss_sum += loss
                     errors += err
@@ -345,6 +346,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                     self._print_progress(
                         epoch, now - start, now - fit_start, n_epochs, incremental
                     )
+                    if self.verbose >= 2:
+                        print(self._relaxation_report(steps, n_samples), flush=True)
                 if stop:
                     if self.verbose:
                         print(self._stop_message())
@@ -394,17 +397,20 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             tol=self.relax_tol,
         )
 
-    def _train_batch(self, x, target, weight, params, idx, particles):
+    def _train_batch(self, x, target, weight, params, idx, particles, steps=None):
         """One minibatch: free phase, nudged phase(s), contrastive update (paper, Section 3).
 
-        Returns the batch's (weighted) summed cost and number of errors at the free fixed point.
+        Returns the batch's (weighted) summed cost and number of errors at the free fixed point;
+        adds the relaxation steps taken by its samples to ``steps``.
         """
+        if steps is None:
+            steps = {"free": 0, "nudged": 0, "nudged_samples": 0}
         W, b = params.weights, params.biases
         n_outputs = target.shape[1]
         x_drive = self._input_drive(x, W[0])
         states = zero_states(x.shape[0], W) if particles is None else particles[idx]
         # Free phase (beta = 0), from the persistent particles.
-        self._relax(x_drive, states, self.n_iter_free, weights=W, biases=b)
+        steps["free"] += self._relax(x_drive, states, self.n_iter_free, weights=W, biases=b).sum()
         if particles is not None:
             particles[idx] = states
         outputs = states[:, -n_outputs:]
@@ -419,7 +425,10 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         if self.nudging == "symmetric":
             # Centered estimate (Laborieux et al., 2021): phases at +beta and -beta.
             reference = states.copy()
-            self._relax(x_drive, reference, self.n_iter_nudged, -beta, target, W, b)
+            steps["nudged"] += self._relax(
+                x_drive, reference, self.n_iter_nudged, -beta, target, W, b
+            ).sum()
+            steps["nudged_samples"] += x.shape[0]
             effective_beta = 2.0 * beta
         else:
             if self.nudging == "random_sign" and self._random_state.randint(2):
@@ -427,7 +436,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             reference, effective_beta = states, beta
         # With one-sided nudging the free states are still needed: nudge a copy.
         nudged = states if reference is not states else states.copy()
-        self._relax(x_drive, nudged, self.n_iter_nudged, beta, target, W, b)
+        steps["nudged"] += self._relax(x_drive, nudged, self.n_iter_nudged, beta, target, W, b).sum()
+        steps["nudged_samples"] += x.shape[0]
         apply_contrastive_update(
             x,
             reference,
@@ -482,6 +492,16 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         return (
             f"{what} did not improve more than tol={self.tol} for "
             f"{self.n_iter_no_change} consecutive epochs. Stopping."
+        )
+
+    def _relaxation_report(self, steps, n_samples):
+        """The ``verbose >= 2`` line: mean relaxation steps per sample and phase."""
+        unit = "sweeps" if self.relaxation == "layerwise" else "steps"
+        nudged = steps["nudged"] / max(steps["nudged_samples"], 1)
+        return (
+            f"    relaxation ({self.relaxation}): free phase {steps['free'] / n_samples:.1f} "
+            f"{unit} per sample (cap {self.n_iter_free}), nudged phase {nudged:.1f} "
+            f"(cap {self.n_iter_nudged})"
         )
 
     def _validation_label(self, score):

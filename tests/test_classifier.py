@@ -286,6 +286,22 @@ def test_float32_input_trains_in_float32(digits):
     assert clf.predict_proba(X_test).shape == (len(X_test), 10)
 
 
+def test_verbose_two_adds_relaxation_statistics(digits, capsys):
+    X_train, _, y_train, _ = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        small(max_iter=2, verbose=2, relaxation="layerwise", relax_tol=1e-3, beta=0.5,
+              n_iter_free=30).fit(X_train, y_train)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 4
+    match = re.match(r" +relaxation \(layerwise\): free phase (\d+\.\d) sweeps per sample "
+                     r"\(cap 30\), nudged phase (\d+\.\d) \(cap 4\)", lines[3])
+    assert match
+    free, nudged = map(float, match.groups())
+    # Persistent particles start the second epoch near its fixed points: few sweeps.
+    assert 1 <= free < 30 and 1 <= nudged <= 4
+
+
 def test_verbose_prints_one_line_per_epoch(digits, capsys):
     X_train, _, y_train, _ = digits
     with warnings.catch_warnings():
