@@ -80,8 +80,11 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     n_iter_no_change : int, default=10
         Number of epochs without improvement by ``tol`` before stopping.
 
-    tol : float, default=1e-4
-        Minimum improvement of the loss or validation score.
+    tol : float, default=1e-6
+        Minimum improvement of the loss or validation score. The loss is
+        measured on the output units' scale, where the targets span [0.1, 0.9]
+        and a well-fitted model's cost is of the order of 1e-3, hence a smaller
+        default than the classifier's.
 
     warm_start : bool, default=False
         Continue from the previous solution when ``fit`` is called again.
@@ -188,7 +191,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
-        tol=1e-4,
+        tol=1e-6,
         warm_start=False,
         random_state=None,
         verbose=0,
