@@ -31,8 +31,14 @@ class _Parameters:
     def __init__(self, weights, biases):
         self.weights = weights
         self.biases = biases
-        # Scratch arrays for the weight updates, allocated once per training call.
-        self.workspace = [np.empty_like(W) for W in weights]
+        self._workspace = None
+
+    @property
+    def workspace(self):
+        """Scratch arrays for the weight updates, allocated once per training call."""
+        if self._workspace is None:
+            self._workspace = [np.empty_like(W) for W in self.weights]
+        return self._workspace
 
     def copy(self):
         return _Parameters([W.copy() for W in self.weights], [b.copy() for b in self.biases])
@@ -46,7 +52,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     """Base class of the EqProp estimators: the training loop of Scellier & Bengio (2017).
 
     Subclasses turn targets into output-layer targets ``d`` in ``[0, 1]``
-    (``_encode_targets``), score a validation set (``_validation_score``) and
+    (``_prepare_targets``), score a validation set (``_validation_score``) and
     implement ``predict``.
     """
 
@@ -382,7 +388,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             )
         return x_drive
 
-    def _relax(self, x_drive, states, n_iter, beta=0.0, target=None, weights=None, biases=None):
+    def _relax(self, x_drive, states, n_iter, weights, biases, beta=0.0, target=None):
         """Relax ``states`` in place with the estimator's dynamics and tolerance."""
         return relax(
             x_drive,
@@ -410,7 +416,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         x_drive = self._input_drive(x, W[0])
         states = zero_states(x.shape[0], W) if particles is None else particles[idx]
         # Free phase (beta = 0), from the persistent particles.
-        steps["free"] += self._relax(x_drive, states, self.n_iter_free, weights=W, biases=b).sum()
+        steps["free"] += self._relax(x_drive, states, self.n_iter_free, W, b).sum()
         if particles is not None:
             particles[idx] = states
         outputs = states[:, -n_outputs:]
@@ -426,7 +432,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             # Centered estimate (Laborieux et al., 2021): phases at +beta and -beta.
             reference = states.copy()
             steps["nudged"] += self._relax(
-                x_drive, reference, self.n_iter_nudged, -beta, target, W, b
+                x_drive, reference, self.n_iter_nudged, W, b, -beta, target
             ).sum()
             steps["nudged_samples"] += x.shape[0]
             effective_beta = 2.0 * beta
@@ -436,7 +442,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             reference, effective_beta = states, beta
         # With one-sided nudging the free states are still needed: nudge a copy.
         nudged = states if reference is not states else states.copy()
-        steps["nudged"] += self._relax(x_drive, nudged, self.n_iter_nudged, beta, target, W, b).sum()
+        steps["nudged"] += self._relax(x_drive, nudged, self.n_iter_nudged, W, b, beta, target).sum()
         steps["nudged_samples"] += x.shape[0]
         apply_contrastive_update(
             x,
@@ -543,6 +549,6 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         for rows in gen_batches(X.shape[0], max(chunk, 1)):
             x = X[rows]
             states = zero_states(x.shape[0], W)
-            self._relax(self._input_drive(x, W[0]), states, self.n_iter_free, weights=W, biases=b)
+            self._relax(self._input_drive(x, W[0]), states, self.n_iter_free, W, b)
             outputs[rows] = states[:, -n_outputs:]
         return outputs
