@@ -88,9 +88,9 @@ def main(argv=None):
     print(f"sk_eqprop {__version__}: Equilibrium Propagation on scikit-learn's digits")
     results, (n_train, n_test) = digits_demo(args.random_state, args.verbose)
     print(f"{n_train} training and {n_test} test images, 8x8 pixels, 10 classes\n")
-    print(f"{'model':<48} {'test accuracy':>13} {'fit time':>9} {'epochs':>7}")
+    print(f"{'model':<52} {'test accuracy':>13} {'fit time':>9} {'epochs':>7}")
     for name, accuracy, seconds, epochs in results:
-        print(f"{name:<48} {accuracy:>13.3f} {seconds:>8.1f}s {epochs:>7d}")
+        print(f"{name:<52} {accuracy:>13.3f} {seconds:>8.1f}s {epochs:>7d}")
 
 
 if __name__ == "__main__":
