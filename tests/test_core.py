@@ -194,12 +194,13 @@ def test_contrastive_gradient_matches_its_definition():
         np.testing.assert_allclose(grad, expected, atol=1e-12)
 
 
+@pytest.mark.parametrize("order", ["C", "F"])  # BLAS in place, or the buffered fallback
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("beta", [0.7, -0.4])
-def test_in_place_update_equals_learning_rate_times_gradient(dtype, beta):
+def test_in_place_update_equals_learning_rate_times_gradient(dtype, beta, order):
     x, weights, biases, target = tiny_problem(seed=6)
     x, target = x.astype(dtype), target.astype(dtype)
-    weights = [W.astype(dtype) for W in weights]
+    weights = [W.astype(dtype, order=order) for W in weights]
     biases = [b.astype(dtype) for b in biases]
     free = free_fixed_point(x, weights, biases, n_iter=30)
     nudged = nudged_fixed_point(x, weights, biases, free, beta, target, n_iter=30)
@@ -207,9 +208,11 @@ def test_in_place_update_equals_learning_rate_times_gradient(dtype, beta):
     weight_grads, bias_grads = contrastive_gradient(x, free, nudged, beta, weights)
     expected = [p - r * g for p, r, g in zip(weights, rates, weight_grads)]
     expected += [p - r * g for p, r, g in zip(biases, rates, bias_grads)]
+    originals = list(weights + biases)
     apply_contrastive_update(x, free, nudged, beta, weights, biases, rates)
     tolerance = 1e-6 if dtype == np.float32 else 1e-13
-    for updated, reference in zip(weights + biases, expected):
+    for updated, original, reference in zip(weights + biases, originals, expected):
+        assert updated is original
         assert updated.dtype == dtype
         np.testing.assert_allclose(updated, reference, rtol=tolerance, atol=tolerance)
 

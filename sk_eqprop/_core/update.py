@@ -1,7 +1,22 @@
 """The local contrastive learning rule of Equilibrium Propagation."""
 
 import numpy as np
+from scipy.linalg import get_blas_funcs
+
 from .layout import split_states
+
+
+def _accumulate_product(W, a, b, decay):
+    """``W <- decay * W + a^T b`` in place, as one BLAS call (``gemm`` with ``beta=decay``).
+
+    ``W`` is C-contiguous, so ``W.T`` is the Fortran-ordered matrix BLAS updates in place:
+    ``W.T <- decay * W.T + b^T a``. This saves writing the product to a buffer and adding
+    it, which for the first layer costs as much as the product itself.
+    """
+    gemm = get_blas_funcs("gemm", (W,))
+    out = gemm(1.0, b.T, a.T, beta=decay, c=W.T, overwrite_c=True, trans_b=True)
+    if not np.may_share_memory(out, W):  # BLAS had to work on a copy
+        W[...] = out.T
 
 
 def contrastive_gradient(x, free_states, nudged_states, beta, weights):
@@ -45,41 +60,51 @@ def contrastive_gradient(x, free_states, nudged_states, beta, weights):
 
 def apply_contrastive_update(
     x, free_states, nudged_states, beta, weights, biases, rates, *, workspace=None,
-    sample_weight=None,
+    sample_weight=None, weight_decay=0.0,
 ):
     """Apply ``W_k <- W_k - rates[k] * dC/dW_k`` (and biases) in place.
 
     Same mathematics as :func:`contrastive_gradient`, with one matrix product
     per layer: the two co-activity terms of a hidden-to-hidden layer are one
     product of the phases stacked along the batch axis,
-    ``[s_k^b, s_k^0]^T [c s_{k+1}^b, -c s_{k+1}^0]``, and the product lands in
-    ``workspace`` (arrays shaped like the weights, reused across minibatches)
-    so that no weight-sized array is allocated per update.
+    ``[s_k^b, s_k^0]^T [c s_{k+1}^b, -c s_{k+1}^0]``, which BLAS accumulates
+    into ``W_k`` in place. Only where that is impossible (sparse input) does the
+    product land in ``workspace`` (arrays shaped like the weights, reused across
+    minibatches; allocated here if not given).
 
     With ``sample_weight``, sample ``i``'s term is multiplied by ``sample_weight[i]``
     (the batch mean stays a mean over the ``n`` samples): a weight of 2 counts as
     the sample seen twice. ``x`` may be a SciPy sparse matrix.
+
+    With ``weight_decay`` (the L2 penalty ``alpha`` of scikit-learn's MLP), every
+    weight matrix is first shrunk by ``1 - rates[k] * weight_decay / n``: the step
+    of the penalty ``weight_decay / (2 n) ||W_k||^2`` taken at the current weights.
     """
     n = x.shape[0]
-    if workspace is None:
-        workspace = [np.empty_like(W) for W in weights]
     scale = 1.0 if sample_weight is None else sample_weight[:, np.newaxis]
     free = [x] + split_states(free_states, weights)
     nudged = [x] + split_states(nudged_states, weights)
-    for k, (W, b, rate, product) in enumerate(zip(weights, biases, rates, workspace)):
+    for k, (W, b, rate) in enumerate(zip(weights, biases, rates)):
         coef = rate / (beta * n)
         delta = nudged[k + 1] - free[k + 1]
         delta *= coef * scale
         b += delta.sum(axis=0)
+        decay = 1.0 - rate * weight_decay / n if weight_decay else 1.0
         if k == 0:  # the clamped input is the same in both phases
-            if isinstance(x, np.ndarray):
-                np.matmul(x.T, delta, out=product)
-            else:  # sparse input
-                product[...] = x.T @ delta
+            below, above = x, delta
         else:
             below = np.concatenate([nudged[k], free[k]])
             above = np.concatenate([nudged[k + 1], free[k + 1]])
             above[:n] *= coef * scale
             above[n:] *= -coef * scale
+        if isinstance(below, np.ndarray) and W.flags.c_contiguous and below.dtype == W.dtype:
+            _accumulate_product(W, below, above, decay)
+            continue
+        if decay != 1.0:
+            W *= decay
+        product = np.empty_like(W) if workspace is None else workspace[k]
+        if isinstance(below, np.ndarray):
             np.matmul(below.T, above, out=product)
+        else:  # sparse input
+            product[...] = below.T @ above
         W += product
