@@ -31,11 +31,12 @@ class _Parameters:
     def __init__(self, weights, biases):
         self.weights = weights
         self.biases = biases
+        self.rates = None  # the learning rates of the current epoch
         self._workspace = None
 
     @property
     def workspace(self):
-        """Scratch arrays for the weight updates, allocated once per training call."""
+        """Scratch arrays for the weight updates from sparse input, allocated once per call."""
         if self._workspace is None:
             self._workspace = [np.empty_like(W) for W in self.weights]
         return self._workspace
@@ -67,6 +68,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             Interval(Real, 0, None, closed="neither"),
             "array-like",
         ],
+        "learning_rate_schedule": [StrOptions({"constant", "cosine"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "nudging": [StrOptions({"random_sign", "positive", "symmetric"})],
@@ -94,6 +97,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         n_iter_free,
         n_iter_nudged,
         learning_rate,
+        learning_rate_schedule,
+        alpha,
         batch_size,
         max_iter,
         nudging,
@@ -116,6 +121,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         self.n_iter_free = n_iter_free
         self.n_iter_nudged = n_iter_nudged
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
+        self.alpha = alpha
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.nudging = nudging
@@ -131,6 +138,15 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+
+    # Parameters added after the first release, with the value that reproduces how a model
+    # pickled before them was trained.
+    _ADDED_PARAMETERS = {"learning_rate_schedule": "constant", "alpha": 0.0}
+
+    def __setstate__(self, state):
+        for name, value in self._ADDED_PARAMETERS.items():
+            state.setdefault(name, value)
+        super().__setstate__(state)
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -250,6 +266,29 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         self._run_epochs(X, y, targets, sample_weight, params, incremental)
         return self
 
+    def _check_weight_decay(self, n_samples):
+        """The L2 shrink factor ``1 - rate * alpha / n`` must stay positive for every minibatch."""
+        if not self.alpha:
+            return
+        batch_size = min(self.batch_size, n_samples)
+        smallest_batch = n_samples % batch_size or batch_size
+        factor = 1.0 - max(self.learning_rates_) * self.alpha / smallest_batch
+        if factor <= 0.0:
+            raise ValueError(
+                f"alpha={self.alpha} is too large for learning_rate={max(self.learning_rates_)} "
+                f"and a minibatch of {smallest_batch} samples: the weights would be shrunk by "
+                f"the factor 1 - learning_rate * alpha / n_batch = {factor:.3g} <= 0. Lower "
+                "alpha or learning_rate, or use larger minibatches."
+            )
+
+    def _epoch_learning_rates(self, epoch):
+        """The learning rates of epoch ``epoch`` (0-based) under ``learning_rate_schedule``."""
+        if self.learning_rate_schedule == "constant":
+            return self.learning_rates_
+        t = min(epoch, self.max_iter - 1)
+        factor = 0.5 * (1.0 + np.cos(np.pi * t / self.max_iter))
+        return tuple(rate * factor for rate in self.learning_rates_)
+
     def _snapshot(self):
         """The fitted state, to restore if a training call fails."""
         state = {k: (list(v) if isinstance(v, list) else v) for k, v in vars(self).items()}
@@ -310,6 +349,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             )
         n_samples = X.shape[0]
         batch_size = min(self.batch_size, n_samples)
+        self._check_weight_decay(n_samples)
         particles = None
         if self.persistent_particles and not incremental:
             # The paper's persistent particles: each training example's last free fixed
@@ -322,6 +362,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         try:
             for epoch in range(n_epochs):
                 start = time.perf_counter()
+                # fit anneals over its own max_iter epochs; partial_fit continues from n_iter_.
+                params.rates = self._epoch_learning_rates(self.n_iter_ if incremental else epoch)
                 if self.shuffle:
                     rng.shuffle(sample_idx)
                 loss_sum, errors = 0.0, 0.0
@@ -451,9 +493,11 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             effective_beta,
             W,
             b,
-            self.learning_rates_,
-            workspace=params.workspace,
+            params.rates,
+            # BLAS updates dense weights in place; sparse input needs a product buffer.
+            workspace=None if isinstance(x, np.ndarray) else params.workspace,
             sample_weight=weight,
+            weight_decay=self.alpha,
         )
         return batch_cost, batch_errors
 

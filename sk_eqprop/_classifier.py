@@ -59,6 +59,22 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         0.008, 0.002) and ``0.128 / 4**k`` for weight layer ``k`` of deeper
         networks. The rates in use are stored in ``learning_rates_``.
 
+    learning_rate_schedule : {"constant", "cosine"}, default="constant"
+        How the learning rates change over the epochs. ``"constant"`` keeps
+        them (the paper). ``"cosine"`` anneals every rate over the ``max_iter``
+        epochs of ``fit`` along half a cosine, ``rate * (1 + cos(pi * t /
+        max_iter)) / 2`` in epoch ``t = 0, 1, ...``: large steps first, then
+        small ones that let the weights settle instead of fluctuating with the
+        last minibatches (Scellier et al., 2024 anneal the same way).
+        ``partial_fit`` uses the position ``t = n_iter_`` (clipped to
+        ``max_iter - 1``).
+
+    alpha : float, default=0.0
+        Strength of the L2 penalty on the weights (not the biases), with
+        :class:`~sklearn.neural_network.MLPClassifier`'s convention: each
+        minibatch of ``n`` samples first shrinks ``W_k`` by the factor
+        ``1 - rate_k * alpha / n``. 0 (the paper) disables it.
+
     batch_size : int, default=20
         Size of the minibatches (the paper uses 20).
 
@@ -226,6 +242,8 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         n_iter_free=20,
         n_iter_nudged=4,
         learning_rate="auto",
+        learning_rate_schedule="constant",
+        alpha=0.0,
         batch_size=20,
         max_iter=100,
         nudging="random_sign",
@@ -249,6 +267,8 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
             n_iter_free=n_iter_free,
             n_iter_nudged=n_iter_nudged,
             learning_rate=learning_rate,
+            learning_rate_schedule=learning_rate_schedule,
+            alpha=alpha,
             batch_size=batch_size,
             max_iter=max_iter,
             nudging=nudging,

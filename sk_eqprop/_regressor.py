@@ -41,6 +41,16 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         Learning rate of each weight layer, from the input upwards; see
         :class:`EqPropClassifier`.
 
+    learning_rate_schedule : {"constant", "cosine"}, default="constant"
+        How the learning rates change over the epochs; see
+        :class:`EqPropClassifier`.
+
+    alpha : float, default=0.1
+        Strength of the L2 penalty on the weights (not the biases), with
+        :class:`~sklearn.neural_network.MLPRegressor`'s convention: each
+        minibatch of ``n`` samples first shrinks ``W_k`` by the factor
+        ``1 - rate_k * alpha / n``. Small regression data sets overfit without it.
+
     batch_size : int, default=20
         Size of the minibatches.
 
@@ -180,6 +190,8 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         n_iter_free=20,
         n_iter_nudged=4,
         learning_rate=0.05,
+        learning_rate_schedule="constant",
+        alpha=0.1,
         batch_size=20,
         max_iter=200,
         nudging="symmetric",
@@ -203,6 +215,8 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
             n_iter_free=n_iter_free,
             n_iter_nudged=n_iter_nudged,
             learning_rate=learning_rate,
+            learning_rate_schedule=learning_rate_schedule,
+            alpha=alpha,
             batch_size=batch_size,
             max_iter=max_iter,
             nudging=nudging,
