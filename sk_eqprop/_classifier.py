@@ -404,6 +404,13 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
             )
         return np.asarray(y, dtype=dtype)
 
+    def _initial_output_bias(self, targets):
+        # Multilabel: each output unit starts at its label's frequency, as the regressor's
+        # start at the mean target (with zero biases the units of rare labels sit at 0 and
+        # the relaxation from zero states climbs slowly). One label per sample: zero, as
+        # the paper.
+        return targets.mean(axis=0) if self._multilabel else 0.0
+
     def _validation_label(self, score):
         return f"val err {100 * (1 - score):.2f}%"
 

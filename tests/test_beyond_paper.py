@@ -1,10 +1,13 @@
 """Features beyond the paper: multilabel targets, sparse input, sample weights, L2 penalty,
 learning rate schedule."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import load_diabetes, load_digits, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, cross_val_score, train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
@@ -45,6 +48,23 @@ def test_multilabel_indicator_targets():
     assert streamed.predict(X_test).shape == Y_test.shape
     with pytest.raises(ValueError, match="column of labels"):
         streamed.partial_fit(X_train, Y_train[:, 0])
+
+
+def test_multilabel_output_biases_start_at_label_frequencies():
+    X, Y = make_multilabel_classification(n_samples=200, n_features=10, n_classes=5,
+                                          random_state=0)
+    clf = EqPropClassifier(hidden_layer_sizes=(8,), learning_rate=1e-12, max_iter=1,
+                           random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X / X.max(), Y)
+    np.testing.assert_allclose(clf.intercepts_[-1], Y.mean(axis=0), atol=1e-9)
+    single = EqPropClassifier(hidden_layer_sizes=(8,), learning_rate=1e-12, max_iter=1,
+                              random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        single.fit(X / X.max(), Y[:, 0])
+    np.testing.assert_allclose(single.intercepts_[-1], 0.0, atol=1e-9)  # the paper's zero
 
 
 @pytest.mark.parametrize("estimator", [
