@@ -36,7 +36,7 @@ class _Parameters:
 
     @property
     def workspace(self):
-        """Scratch arrays for the weight updates from sparse input, allocated once per call."""
+        """Scratch arrays for the weight updates, allocated once per training call."""
         if self._workspace is None:
             self._workspace = [np.empty_like(W) for W in self.weights]
         return self._workspace
@@ -494,8 +494,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             W,
             b,
             params.rates,
-            # BLAS updates dense weights in place; sparse input needs a product buffer.
-            workspace=None if isinstance(x, np.ndarray) else params.workspace,
+            workspace=params.workspace,
             sample_weight=weight,
             weight_decay=self.alpha,
         )

@@ -194,7 +194,7 @@ def test_contrastive_gradient_matches_its_definition():
         np.testing.assert_allclose(grad, expected, atol=1e-12)
 
 
-@pytest.mark.parametrize("order", ["C", "F"])  # BLAS in place, or the buffered fallback
+@pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("beta", [0.7, -0.4])
 def test_in_place_update_equals_learning_rate_times_gradient(dtype, beta, order):

@@ -1,22 +1,8 @@
 """The local contrastive learning rule of Equilibrium Propagation."""
 
 import numpy as np
-from scipy.linalg import get_blas_funcs
 
 from .layout import split_states
-
-
-def _accumulate_product(W, a, b, decay):
-    """``W <- decay * W + a^T b`` in place, as one BLAS call (``gemm`` with ``beta=decay``).
-
-    ``W`` is C-contiguous, so ``W.T`` is the Fortran-ordered matrix BLAS updates in place:
-    ``W.T <- decay * W.T + b^T a``. This saves writing the product to a buffer and adding
-    it, which for the first layer costs as much as the product itself.
-    """
-    gemm = get_blas_funcs("gemm", (W,))
-    out = gemm(1.0, b.T, a.T, beta=decay, c=W.T, overwrite_c=True, trans_b=True)
-    if not np.may_share_memory(out, W):  # BLAS had to work on a copy
-        W[...] = out.T
 
 
 def contrastive_gradient(x, free_states, nudged_states, beta, weights):
@@ -67,10 +53,13 @@ def apply_contrastive_update(
     Same mathematics as :func:`contrastive_gradient`, with one matrix product
     per layer: the two co-activity terms of a hidden-to-hidden layer are one
     product of the phases stacked along the batch axis,
-    ``[s_k^b, s_k^0]^T [c s_{k+1}^b, -c s_{k+1}^0]``, which BLAS accumulates
-    into ``W_k`` in place. Only where that is impossible (sparse input) does the
-    product land in ``workspace`` (arrays shaped like the weights, reused across
-    minibatches; allocated here if not given).
+    ``[s_k^b, s_k^0]^T [c s_{k+1}^b, -c s_{k+1}^0]``, and the product lands in
+    ``workspace`` (arrays shaped like the weights, reused across minibatches;
+    allocated here if not given) so that no weight-sized array need be
+    allocated per update. (BLAS could accumulate the product into ``W_k``
+    directly, ``gemm`` with ``beta=1``, but NumPy does not expose that, and
+    SciPy's BLAS is a second OpenBLAS whose threads fight NumPy's: with two
+    threads each, an epoch ran three times slower.)
 
     With ``sample_weight``, sample ``i``'s term is multiplied by ``sample_weight[i]``
     (the batch mean stays a mean over the ``n`` samples): a weight of 2 counts as
@@ -89,7 +78,6 @@ def apply_contrastive_update(
         delta = nudged[k + 1] - free[k + 1]
         delta *= coef * scale
         b += delta.sum(axis=0)
-        decay = 1.0 - rate * weight_decay / n if weight_decay else 1.0
         if k == 0:  # the clamped input is the same in both phases
             below, above = x, delta
         else:
@@ -97,14 +85,11 @@ def apply_contrastive_update(
             above = np.concatenate([nudged[k + 1], free[k + 1]])
             above[:n] *= coef * scale
             above[n:] *= -coef * scale
-        if isinstance(below, np.ndarray) and W.flags.c_contiguous and below.dtype == W.dtype:
-            _accumulate_product(W, below, above, decay)
-            continue
-        if decay != 1.0:
-            W *= decay
         product = np.empty_like(W) if workspace is None else workspace[k]
         if isinstance(below, np.ndarray):
             np.matmul(below.T, above, out=product)
         else:  # sparse input
             product[...] = below.T @ above
+        if weight_decay:
+            W *= 1.0 - rate * weight_decay / n
         W += product
