@@ -126,8 +126,10 @@ _FAST_TABLE = {
         nudging="symmetric",
         beta=0.5,
         learning_rate=(0.2, 0.1),
+        learning_rate_schedule="cosine",
+        alpha=0.002,
         init_gain=1.0,
-        max_iter=15,
+        max_iter=20,
     ),
     "784-500-500-10": dict(
         hidden_layer_sizes=(500, 500),
@@ -150,6 +152,8 @@ _FAST_TABLE = {
         nudging="symmetric",
         beta=0.5,
         learning_rate=(0.512, 0.128, 0.032, 0.008),
+        learning_rate_schedule="cosine",
+        alpha=0.001,
         init_gain=0.4,
         max_iter=20,
     ),
@@ -167,7 +171,11 @@ def fast_hyperparameters(architecture):
     Laborieux et al. 2021) removes the first-order bias of the update. The
     two deep networks start from Glorot weights scaled by ``init_gain=0.4``
     with larger learning rates: from the paper's initialisation, relaxed
-    layerwise, their hidden units saturate and they do not learn.
+    layerwise, their hidden units saturate and they do not learn. The
+    one- and three-hidden-layer presets anneal the learning rates
+    (``learning_rate_schedule="cosine"``) and add a small L2 penalty
+    (``alpha``): under constant rates and no penalty their validation error
+    fluctuated from epoch to epoch and ended above its best.
 
     Parameters
     ----------
