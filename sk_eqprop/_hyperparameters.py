@@ -153,7 +153,7 @@ _FAST_TABLE = {
         beta=0.5,
         learning_rate=(0.512, 0.128, 0.032, 0.008),
         learning_rate_schedule="cosine",
-        alpha=0.001,
+        alpha=0.003,
         init_gain=0.4,
         max_iter=20,
     ),
