@@ -470,22 +470,33 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
 
         # Weakly clamped phase(s), from the free fixed point.
         beta = float(self.beta)
+        n = x.shape[0]
         if self.nudging == "symmetric":
-            # Centered estimate (Laborieux et al., 2021): phases at +beta and -beta.
-            reference = states.copy()
-            steps["nudged"] += self._relax(
-                x_drive, reference, self.n_iter_nudged, W, b, -beta, target
-            ).sum()
-            steps["nudged_samples"] += x.shape[0]
+            # Centered estimate (Laborieux et al., 2021): phases at +beta and -beta, both
+            # from the free fixed point. They are relaxed as one batch of 2n rows, each
+            # with its own beta: the same arithmetic, in matrix products twice as tall
+            # (for 500 x 500 weights a product of 40 rows costs ~1.2x one of 20).
+            both = np.concatenate([states, states])
+            n_steps = self._relax(
+                np.concatenate([x_drive, x_drive]),
+                both,
+                self.n_iter_nudged,
+                W,
+                b,
+                np.repeat(np.array([beta, -beta], dtype=states.dtype), n),
+                np.concatenate([target, target]),
+            )
+            nudged, reference = both[:n], both[n:]
             effective_beta = 2.0 * beta
         else:
             if self.nudging == "random_sign" and self._random_state.randint(2):
                 beta = -beta
             reference, effective_beta = states, beta
-        # With one-sided nudging the free states are still needed: nudge a copy.
-        nudged = states if reference is not states else states.copy()
-        steps["nudged"] += self._relax(x_drive, nudged, self.n_iter_nudged, W, b, beta, target).sum()
-        steps["nudged_samples"] += x.shape[0]
+            # The free states are still needed: nudge a copy.
+            nudged = states.copy()
+            n_steps = self._relax(x_drive, nudged, self.n_iter_nudged, W, b, beta, target)
+        steps["nudged"] += n_steps.sum()
+        steps["nudged_samples"] += n_steps.shape[0]
         apply_contrastive_update(
             x,
             reference,
