@@ -475,7 +475,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             # Centered estimate (Laborieux et al., 2021): phases at +beta and -beta, both
             # from the free fixed point. They are relaxed as one batch of 2n rows, each
             # with its own beta: the same arithmetic, in matrix products twice as tall
-            # (for 500 x 500 weights a product of 40 rows costs ~1.2x one of 20).
+            # (for 500 x 500 weights a product of 40 rows costs about 1.3x one of 20).
             both = np.concatenate([states, states])
             n_steps = self._relax(
                 np.concatenate([x_drive, x_drive]),

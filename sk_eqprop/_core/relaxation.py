@@ -122,9 +122,9 @@ class _LayerwiseStepper(_Stepper):
         ]
         curvature = 1.0 + self.beta  # of F in each output unit
         self.concave = curvature <= 0  # per sample when beta is per sample
-        self.output_scale = 1.0 / np.where(self.concave, 1.0, curvature)
-        if np.ndim(self.output_scale):
-            self.output_scale = self.output_scale.astype(states.dtype)
+        scale = 1.0 / np.where(self.concave, 1.0, curvature)
+        # A Python float for one beta (NumPy then keeps the states' dtype), else a column.
+        self.output_scale = scale.astype(states.dtype) if np.ndim(scale) else float(scale)
 
     def __call__(self):
         last = len(self.layers) - 1
