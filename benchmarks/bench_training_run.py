@@ -22,9 +22,7 @@ from _common import load_data
 from bench_epoch import TimedEqProp
 from sklearn.exceptions import ConvergenceWarning
 
-from sk_eqprop import fast_hyperparameters, paper_hyperparameters
-
-ARCHITECTURES = ("784-500-10", "784-500-500-10", "784-500-500-500-10")
+from sk_eqprop import PAPER_ARCHITECTURES, fast_hyperparameters, paper_hyperparameters
 
 
 def paper_epoch_seconds(arch, X, y):
@@ -38,7 +36,7 @@ def paper_epoch_seconds(arch, X, y):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--arch", choices=ARCHITECTURES, default="784-500-500-500-10")
+    parser.add_argument("--arch", choices=PAPER_ARCHITECTURES, default="784-500-500-500-10")
     parser.add_argument("--paper-samples", type=int, default=1000,
                         help="the paper's epoch is timed on this many images")
     parser.add_argument("--random-state", type=int, default=0,
