@@ -7,6 +7,7 @@ from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -15,7 +16,18 @@ from sklearn.utils._chunking import get_chunk_n_rows
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._core import apply_contrastive_update, cost, glorot_uniform, relax, zero_states
+from ._core import (
+    SGD,
+    Adam,
+    apply_contrastive_update,
+    cost,
+    eqprop_direction,
+    glorot_uniform,
+    readout_loss,
+    readout_outputs,
+    relax,
+    zero_states,
+)
 from ._hyperparameters import resolve_learning_rates
 
 
@@ -24,13 +36,23 @@ from ._hyperparameters import resolve_learning_rates
 # too large, and training with them produces garbage before it overflows.
 _EXPLODED_WEIGHT = 1e6
 
+# Prediction stops a sample once no unit moved by more than this in one iteration,
+# when ``relax_tol`` is None (the paper's fixed iteration counts in training).
+_PREDICT_TOL = 1e-4
+
+# Prediction relaxes chunks of rows whose working arrays take at most this many MiB
+# (or scikit-learn's ``working_memory``, if lower): enough rows for efficient matrix
+# products, few enough temporaries to keep peak memory near the input's size.
+_PREDICT_WORKING_MEMORY = 32
+
 
 class _Parameters:
     """Weights and biases being trained: a private copy, committed to the estimator on success."""
 
-    def __init__(self, weights, biases):
+    def __init__(self, weights, biases, optimizer=None):
         self.weights = weights
         self.biases = biases
+        self.optimizer = optimizer  # Adam's moments (solver="adam"), else None
         self.rates = None  # the learning rates of the current epoch
         self._workspace = None
 
@@ -42,7 +64,11 @@ class _Parameters:
         return self._workspace
 
     def copy(self):
-        return _Parameters([W.copy() for W in self.weights], [b.copy() for b in self.biases])
+        return _Parameters(
+            [W.copy() for W in self.weights],
+            [b.copy() for b in self.biases],
+            None if self.optimizer is None else self.optimizer.copy(),
+        )
 
     def diverged(self):
         """Whether any parameter is non-finite or has exploded beyond ``_EXPLODED_WEIGHT``."""
@@ -59,6 +85,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "output": [StrOptions({"readout", "energy"})],
         "beta": [Interval(Real, 0, None, closed="neither")],
         "epsilon": [Interval(Real, 0, 1, closed="right")],
         "n_iter_free": [Interval(Integral, 1, None, closed="left")],
@@ -69,12 +96,14 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             "array-like",
         ],
         "learning_rate_schedule": [StrOptions({"constant", "cosine"})],
+        "solver": [StrOptions({"adam", "sgd"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "nudging": [StrOptions({"random_sign", "positive", "symmetric"})],
         "relaxation": [StrOptions({"gradient", "layerwise"})],
         "relax_tol": [None, Interval(Real, 0, None, closed="left")],
+        "n_iter_predict": [None, Interval(Integral, 1, None, closed="left")],
         "init_gain": [Interval(Real, 0, None, closed="neither")],
         "persistent_particles": ["boolean"],
         "shuffle": ["boolean"],
@@ -92,18 +121,21 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         self,
         hidden_layer_sizes,
         *,
+        output,
         beta,
         epsilon,
         n_iter_free,
         n_iter_nudged,
         learning_rate,
         learning_rate_schedule,
+        solver,
         alpha,
         batch_size,
         max_iter,
         nudging,
         relaxation,
         relax_tol,
+        n_iter_predict,
         init_gain,
         persistent_particles,
         shuffle,
@@ -116,18 +148,21 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         verbose,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.output = output
         self.beta = beta
         self.epsilon = epsilon
         self.n_iter_free = n_iter_free
         self.n_iter_nudged = n_iter_nudged
         self.learning_rate = learning_rate
         self.learning_rate_schedule = learning_rate_schedule
+        self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.nudging = nudging
         self.relaxation = relaxation
         self.relax_tol = relax_tol
+        self.n_iter_predict = n_iter_predict
         self.init_gain = init_gain
         self.persistent_particles = persistent_particles
         self.shuffle = shuffle
@@ -141,7 +176,13 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
 
     # Parameters added after the first release, with the value that reproduces how a model
     # pickled before them was trained.
-    _ADDED_PARAMETERS = {"learning_rate_schedule": "constant", "alpha": 0.0}
+    _ADDED_PARAMETERS = {
+        "learning_rate_schedule": "constant",
+        "alpha": 0.0,
+        "solver": "sgd",
+        "n_iter_predict": None,
+        "output": "energy",
+    }
 
     def __setstate__(self, state):
         for name, value in self._ADDED_PARAMETERS.items():
@@ -156,6 +197,14 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     def _initial_output_bias(self, targets):
         """Initial biases of the output units (zero, as in the paper)."""
         return 0.0
+
+    @abstractmethod
+    def _readout_link(self):
+        """The link of the readout layer ("softmax", "logistic" or "identity")."""
+
+    def _link(self):
+        """The readout's link with ``output="readout"``; None for the paper's energy output."""
+        return self._readout_link() if self.output == "readout" else None
 
     def _check_y(self, y):
         """Hook: reshape validated targets before they are encoded."""
@@ -225,7 +274,12 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 "since the previous fit; set warm_start=False to train a new network."
             )
         learning_rates = resolve_learning_rates(self.learning_rate, len(layer_sizes) - 1)
-        if self.relaxation == "layerwise" and self.nudging != "positive" and self.beta >= 1:
+        if (
+            self.output == "energy"
+            and self.relaxation == "layerwise"
+            and self.nudging != "positive"
+            and self.beta >= 1
+        ):
             warnings.warn(
                 f"With relaxation='layerwise' and nudging={self.nudging!r}, beta={self.beta} "
                 "makes the output's energy concave in the -beta phase: its exact minimiser "
@@ -240,7 +294,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 layer_sizes, self._random_state, dtype=X.dtype, gain=self.init_gain
             )
             biases[-1][...] = self._initial_output_bias(targets)
-            params = _Parameters(weights, biases)
+            params = _Parameters(weights, biases, self._new_optimizer(weights, biases))
             self.n_iter_ = 0
             self.t_ = 0
             self.loss_curve_ = []
@@ -256,7 +310,10 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 self.best_validation_score_ = None
         else:
             # Train a copy: a run that fails leaves the fitted model as it was.
-            params = _Parameters(self.coefs_, self.intercepts_).copy()
+            optimizer = getattr(self, "_optimizer", None)
+            if self._optimizer_class() is not type(optimizer):  # solver or output changed
+                optimizer = self._new_optimizer(self.coefs_, self.intercepts_)
+            params = _Parameters(self.coefs_, self.intercepts_, optimizer).copy()
             if not hasattr(self, "_random_state"):
                 self._random_state = check_random_state(self.random_state)
 
@@ -266,11 +323,27 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         self._run_epochs(X, y, targets, sample_weight, params, incremental)
         return self
 
+    def _optimizer_class(self):
+        """Adam for ``solver="adam"``; plain steps for "sgd" (None: the paper's fused
+        update, for a network without readout)."""
+        if self.solver == "adam":
+            return Adam
+        return SGD if self.output == "readout" else None
+
+    def _new_optimizer(self, weights, biases):
+        optimizer_class = self._optimizer_class()
+        return None if optimizer_class is None else optimizer_class(weights, biases)
+
+    def _batch_size(self, n_samples):
+        """The minibatch size: ``batch_size``, or ``min(200, n_samples)`` for "auto" (as MLP)."""
+        batch_size = 200 if self.batch_size == "auto" else self.batch_size
+        return min(batch_size, n_samples)
+
     def _check_weight_decay(self, n_samples):
         """The L2 shrink factor ``1 - rate * alpha / n`` must stay positive for every minibatch."""
-        if not self.alpha:
+        if not self.alpha or self.solver != "sgd":
             return
-        batch_size = min(self.batch_size, n_samples)
+        batch_size = self._batch_size(n_samples)
         smallest_batch = n_samples % batch_size or batch_size
         factor = 1.0 - max(self.learning_rates_) * self.alpha / smallest_batch
         if factor <= 0.0:
@@ -307,6 +380,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     def _commit(self, params):
         self.coefs_ = params.weights
         self.intercepts_ = params.biases
+        self._optimizer = params.optimizer
         self.n_layers_ = len(params.weights) + 1
         self.n_outputs_ = params.weights[-1].shape[1]
 
@@ -348,13 +422,13 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 X, y, targets, sample_weight
             )
         n_samples = X.shape[0]
-        batch_size = min(self.batch_size, n_samples)
+        batch_size = self._batch_size(n_samples)
         self._check_weight_decay(n_samples)
         particles = None
         if self.persistent_particles and not incremental:
             # The paper's persistent particles: each training example's last free fixed
             # point, the start of its next free phase. Kept for this call only.
-            particles = zero_states(n_samples, params.weights)
+            particles = zero_states(n_samples, self._relaxing(params.weights))
         n_epochs = 1 if incremental else self.max_iter
         sample_idx = np.arange(n_samples)
         best_params = None
@@ -430,19 +504,36 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             )
         return x_drive
 
+    def _relaxing(self, parameters):
+        """The parameters of the layers that relax: all but the readout's, if any."""
+        return parameters[:-1] if self.output == "readout" else parameters
+
+    def _outputs(self, states, weights, biases, link):
+        """The output units of relaxed ``states``: the readout's, or the last layer's."""
+        if link is None:
+            return states[:, -weights[-1].shape[1]:]
+        h_last = states[:, states.shape[1] - weights[-1].shape[0]:]
+        return readout_outputs(h_last, weights[-1], biases[-1], link)
+
     def _relax(self, x_drive, states, n_iter, weights, biases, beta=0.0, target=None):
-        """Relax ``states`` in place with the estimator's dynamics and tolerance."""
+        """Relax ``states`` in place with the estimator's dynamics and tolerance.
+
+        ``weights`` and ``biases`` are the whole network's; with a readout, its
+        layer pulls the last hidden layer in the nudged phase.
+        """
+        link = self._link()
         return relax(
             x_drive,
             states,
-            weights,
-            biases,
+            self._relaxing(weights),
+            self._relaxing(biases),
             n_iter,
             method=self.relaxation,
             epsilon=self.epsilon,
             beta=beta,
             target=target,
             tol=self.relax_tol,
+            readout=None if link is None else (weights[-1], biases[-1], link),
         )
 
     def _train_batch(self, x, target, weight, params, idx, particles, steps=None):
@@ -454,15 +545,18 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         if steps is None:
             steps = {"free": 0, "nudged": 0, "nudged_samples": 0}
         W, b = params.weights, params.biases
-        n_outputs = target.shape[1]
+        link = self._link()
         x_drive = self._input_drive(x, W[0])
-        states = zero_states(x.shape[0], W) if particles is None else particles[idx]
-        # Free phase (beta = 0), from the persistent particles.
+        if particles is None:
+            states = zero_states(x.shape[0], self._relaxing(W))
+        else:
+            states = particles[idx]
+        # Free phase (beta = 0), from zero states or the persistent particles.
         steps["free"] += self._relax(x_drive, states, self.n_iter_free, W, b).sum()
         if particles is not None:
             particles[idx] = states
-        outputs = states[:, -n_outputs:]
-        costs = cost(outputs, target)
+        outputs = self._outputs(states, W, b, link)
+        costs = cost(outputs, target) if link is None else readout_loss(outputs, target, link)
         errors = self._sample_errors(outputs, target)
         if weight is not None:
             costs, errors = costs * weight, errors * weight
@@ -497,18 +591,27 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             n_steps = self._relax(x_drive, nudged, self.n_iter_nudged, W, b, beta, target)
         steps["nudged"] += n_steps.sum()
         steps["nudged_samples"] += n_steps.shape[0]
-        apply_contrastive_update(
-            x,
-            reference,
-            nudged,
-            effective_beta,
-            W,
-            b,
-            params.rates,
-            workspace=params.workspace,
-            sample_weight=weight,
-            weight_decay=self.alpha,
-        )
+        if params.optimizer is not None:
+            h_last = states[:, states.shape[1] - W[-1].shape[0]:]
+            eqprop_direction(
+                x, reference, nudged, effective_beta, W, params.optimizer.directions,
+                readout=None if link is None else (h_last, outputs, target),
+                sample_weight=weight,
+            )
+            params.optimizer.step(W, b, params.rates, n, weight_decay=self.alpha)
+        else:
+            apply_contrastive_update(
+                x,
+                reference,
+                nudged,
+                effective_beta,
+                W,
+                b,
+                params.rates,
+                workspace=params.workspace,
+                sample_weight=weight,
+                weight_decay=self.alpha,
+            )
         return batch_cost, batch_errors
 
     def _sample_errors(self, outputs, target):
@@ -587,22 +690,50 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=self.coefs_[0].dtype)
         return self._relax_outputs(X, self.coefs_, self.intercepts_)
 
-    def _relax_outputs(self, X, W, b):
+    def _predict_iterations(self):
+        """The cap on prediction's relaxation: ``n_iter_predict``, or max(n_iter_free, 100)."""
+        if self.n_iter_predict is None:
+            return max(int(self.n_iter_free), 100)
+        return int(self.n_iter_predict)
+
+    def _relax_outputs(self, X, W, b, warn=True):
         """Output units at the free fixed point reached from zero states, chunk by chunk.
 
+        Every sample relaxes until no unit moves by more than ``relax_tol`` (or
+        ``_PREDICT_TOL``) in one iteration, for at most ``_predict_iterations()``
+        iterations; a ``ConvergenceWarning`` reports the samples that hit the cap.
         Each sample relaxes on its own (no state is shared between rows), so a
         sample's output never depends on the rest of the batch.
         """
         sizes = [W[0].shape[0]] + [w.shape[1] for w in W]
-        n_outputs = sizes[-1]
-        # Per row: the input and its drive, and the relaxation's arrays of the free
-        # layers (state, constant part, drive, spare).
-        row_bytes = X.dtype.itemsize * (sizes[0] + sizes[1] + 4 * sum(sizes[1:]))
-        chunk = get_chunk_n_rows(row_bytes=row_bytes, max_n_rows=X.shape[0])
+        link = self._link()
+        # Per row: the input and its drive, the states, and the relaxation's arrays of
+        # the free layers (working copy, previous step, constant part, drive, spare).
+        row_bytes = X.dtype.itemsize * (sizes[0] + sizes[1] + 6 * sum(sizes[1:]))
+        working_memory = min(get_config()["working_memory"], _PREDICT_WORKING_MEMORY)
+        chunk = get_chunk_n_rows(
+            row_bytes=row_bytes, max_n_rows=X.shape[0], working_memory=working_memory
+        )
+        tol = _PREDICT_TOL if self.relax_tol is None else self.relax_tol
+        n_iter = self._predict_iterations()
         outputs = np.empty((X.shape[0], sizes[-1]), dtype=X.dtype)
+        n_unsettled = 0
         for rows in gen_batches(X.shape[0], max(chunk, 1)):
             x = X[rows]
-            states = zero_states(x.shape[0], W)
-            self._relax(self._input_drive(x, W[0]), states, self.n_iter_free, W, b)
-            outputs[rows] = states[:, -n_outputs:]
+            states = zero_states(x.shape[0], self._relaxing(W))
+            _, unsettled = relax(
+                self._input_drive(x, W[0]), states, self._relaxing(W), self._relaxing(b),
+                n_iter, method=self.relaxation, epsilon=self.epsilon, tol=tol,
+                return_unsettled=True,
+            )
+            n_unsettled += np.count_nonzero(unsettled)
+            outputs[rows] = self._outputs(states, W, b, link)
+        if n_unsettled and warn:
+            warnings.warn(
+                f"{n_unsettled} of {X.shape[0]} samples did not settle within "
+                f"{n_iter} relaxation iterations (no unit may move by more than {tol:g} "
+                "per iteration); their outputs are not at a fixed point. Increase "
+                "n_iter_predict, or use relaxation='layerwise'.",
+                ConvergenceWarning,
+            )
         return outputs

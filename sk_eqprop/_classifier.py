@@ -237,18 +237,21 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         self,
         hidden_layer_sizes=(500,),
         *,
+        output="energy",
         beta=1.0,
         epsilon=0.5,
         n_iter_free=20,
         n_iter_nudged=4,
         learning_rate="auto",
         learning_rate_schedule="constant",
+        solver="sgd",
         alpha=0.0,
         batch_size=20,
         max_iter=100,
         nudging="random_sign",
         relaxation="gradient",
         relax_tol=None,
+        n_iter_predict=None,
         init_gain=1.0,
         persistent_particles=True,
         shuffle=True,
@@ -262,18 +265,21 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
     ):
         super().__init__(
             hidden_layer_sizes,
+            output=output,
             beta=beta,
             epsilon=epsilon,
             n_iter_free=n_iter_free,
             n_iter_nudged=n_iter_nudged,
             learning_rate=learning_rate,
             learning_rate_schedule=learning_rate_schedule,
+            solver=solver,
             alpha=alpha,
             batch_size=batch_size,
             max_iter=max_iter,
             nudging=nudging,
             relaxation=relaxation,
             relax_tol=relax_tol,
+            n_iter_predict=n_iter_predict,
             init_gain=init_gain,
             persistent_particles=persistent_particles,
             shuffle=shuffle,
@@ -404,12 +410,21 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
             )
         return np.asarray(y, dtype=dtype)
 
+    def _readout_link(self):
+        return "logistic" if self._multilabel else "softmax"
+
     def _initial_output_bias(self, targets):
         # Multilabel: each output unit starts at its label's frequency, as the regressor's
         # start at the mean target (with zero biases the units of rare labels sit at 0 and
         # the relaxation from zero states climbs slowly). One label per sample: zero, as
         # the paper.
-        return targets.mean(axis=0) if self._multilabel else 0.0
+        if not self._multilabel:
+            return 0.0
+        frequencies = targets.mean(axis=0)
+        if self.output == "readout":  # the logistic readout's logits of the frequencies
+            frequencies = np.clip(frequencies, 1e-3, 1 - 1e-3)
+            return np.log(frequencies / (1.0 - frequencies))
+        return frequencies
 
     def _validation_label(self, score):
         return f"val err {100 * (1 - score):.2f}%"
@@ -423,7 +438,7 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         return not self._multilabel
 
     def _validation_score(self, params, X, y):
-        outputs = self._relax_outputs(X, params.weights, params.biases)
+        outputs = self._relax_outputs(X, params.weights, params.biases, warn=False)
         return float(accuracy_score(y, self._decode(outputs)))
 
     def _decode(self, outputs):

@@ -185,18 +185,21 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         self,
         hidden_layer_sizes=(100,),
         *,
+        output="energy",
         beta=0.5,
         epsilon=0.5,
         n_iter_free=20,
         n_iter_nudged=4,
         learning_rate=0.05,
         learning_rate_schedule="constant",
+        solver="sgd",
         alpha=0.1,
         batch_size=20,
         max_iter=200,
         nudging="symmetric",
         relaxation="layerwise",
         relax_tol=None,
+        n_iter_predict=None,
         init_gain=1.0,
         persistent_particles=True,
         shuffle=True,
@@ -210,18 +213,21 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     ):
         super().__init__(
             hidden_layer_sizes,
+            output=output,
             beta=beta,
             epsilon=epsilon,
             n_iter_free=n_iter_free,
             n_iter_nudged=n_iter_nudged,
             learning_rate=learning_rate,
             learning_rate_schedule=learning_rate_schedule,
+            solver=solver,
             alpha=alpha,
             batch_size=batch_size,
             max_iter=max_iter,
             nudging=nudging,
             relaxation=relaxation,
             relax_tol=relax_tol,
+            n_iter_predict=n_iter_predict,
             init_gain=init_gain,
             persistent_particles=persistent_particles,
             shuffle=shuffle,
@@ -294,6 +300,9 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         targets = (y_2d - self.target_offset_) / self.target_scale_
         return np.clip(targets, 0.0, 1.0).astype(dtype, copy=False)
 
+    def _readout_link(self):
+        return "identity"
+
     def _initial_output_bias(self, targets):
         # Start from the mean target, as a regressor's natural first guess: the
         # network then learns the deviations, instead of first climbing from 0.
@@ -304,7 +313,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         return y.ravel() if self._y_ndim == 1 else y
 
     def _validation_score(self, params, X, y):
-        outputs = self._relax_outputs(X, params.weights, params.biases)
+        outputs = self._relax_outputs(X, params.weights, params.biases, warn=False)
         return float(r2_score(y, self._decode(outputs)))
 
     def _validation_label(self, score):

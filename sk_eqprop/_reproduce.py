@@ -36,7 +36,7 @@ class MonitoredEqProp(EqPropClassifier):
         X_val, y_val, X_test, y_test = self._monitor_data
 
         def error(X, y):
-            outputs = self._relax_outputs(X, params.weights, params.biases)
+            outputs = self._relax_outputs(X, params.weights, params.biases, warn=False)
             return float(np.mean(self.classes_[outputs.argmax(axis=1)] != y))
 
         record = {

@@ -21,11 +21,21 @@ from .energy import cost, energy, layer_drives, rho, total_energy
 from .initialization import glorot_uniform
 from .layout import free_layer_sizes, split_states, zero_states
 from .relaxation import RELAXATIONS, relax, relax_gradient, relax_layerwise
-from .update import apply_contrastive_update, contrastive_gradient
+from .optimizers import SGD, Adam, eqprop_direction
+from .readout import LINKS, readout_direction, readout_loss, readout_outputs
+from .update import apply_contrastive_update, contrastive_direction, contrastive_gradient
 
 __all__ = [
+    "LINKS",
+    "SGD",
+    "Adam",
+    "eqprop_direction",
+    "readout_direction",
+    "readout_loss",
+    "readout_outputs",
     "RELAXATIONS",
     "apply_contrastive_update",
+    "contrastive_direction",
     "contrastive_gradient",
     "cost",
     "energy",

@@ -21,6 +21,7 @@ and the inner loop allocates nothing.
 import numpy as np
 
 from .layout import layer_slices
+from .readout import readout_outputs
 
 # The clip ufunc itself: np.clip adds several microseconds of Python dispatch per call,
 # which the inner loop pays every step.
@@ -45,7 +46,7 @@ def _as_beta(beta, states):
 class _Stepper:
     """Preallocated buffers and constants of one relaxation of one batch."""
 
-    def __init__(self, x_drive, states, weights, biases, beta, target):
+    def __init__(self, x_drive, states, weights, biases, beta, target, readout=None):
         self.states = states
         self.weights = weights
         self.slices = layer_slices(weights)
@@ -54,12 +55,19 @@ class _Stepper:
         self.beta = _as_beta(beta, states)
         self.nudged = np.any(self.beta != 0.0)
         # Everything that stays constant during the relaxation: the input's drive
-        # and the biases, plus the nudge ``beta * d`` of the output layer.
+        # and the biases, plus the nudge ``beta * d`` of an output layer in the energy.
         self.const = np.empty_like(states)
         np.add(x_drive, biases[0], out=self.const[:, self.slices[0]])
         for cols, b in zip(self.slices[1:], biases[1:]):
             self.const[:, cols] = b
-        if self.nudged:
+        # With a readout outside the energy the last free layer is the last hidden
+        # layer, and the nudge ``beta (d - p(h)) W_out^T`` depends on the state.
+        self.readout = readout if self.nudged else None
+        if self.readout is not None:
+            self.target = target
+            self.readout_buffer = np.empty((states.shape[0], target.shape[1]), states.dtype)
+            self.force = np.empty_like(self.layers[-1])
+        elif self.nudged:
             self.const[:, self.slices[-1]] += self.beta * target
         n_free = len(self.layers)
         # Middle layers get a drive from below and from above: one product lands here.
@@ -80,18 +88,27 @@ class _Stepper:
         elif k == 0:
             out.fill(0.0)
 
+    def readout_force(self, scale=1.0):
+        """``scale * beta (d - p) W_out^T`` at the current last layer, into ``self.force``."""
+        weight, bias, link = self.readout
+        p = readout_outputs(self.layers[-1], weight, bias, link, out=self.readout_buffer)
+        np.subtract(self.target, p, out=p)
+        p *= self.beta if scale == 1.0 else scale * self.beta
+        return np.matmul(p, weight.T, out=self.force)
+
 
 class _GradientStepper(_Stepper):
     """One step of Eq. 43 for every layer at once."""
 
-    def __init__(self, x_drive, states, weights, biases, beta, target, epsilon):
-        super().__init__(x_drive, states, weights, biases, beta, target)
+    def __init__(self, x_drive, states, weights, biases, beta, target, epsilon, readout=None):
+        super().__init__(x_drive, states, weights, biases, beta, target, readout)
         eps = float(epsilon)
+        self.epsilon = eps
         # s <- clip(s - eps dF/ds) = clip((1 - eps) s + eps drive) for hidden layers, and
         # y <- clip((1 - eps - eps beta) y + eps (drive + beta d)) for the output layer.
         self.const *= eps
         self.decay = 1.0 - eps
-        if self.nudged:
+        if self.nudged and self.readout is None:
             # One row of decays, or one per sample when beta varies across samples.
             rows = 1 if np.ndim(self.beta) == 0 else states.shape[0]
             self.decay = np.full((rows, states.shape[1]), 1.0 - eps, dtype=states.dtype)
@@ -104,6 +121,8 @@ class _GradientStepper(_Stepper):
         # All drives first, from the current states: the layers move simultaneously.
         for k, out in enumerate(self.drive_layers):
             self.drive_into(k, out, self.scaled_weights, self.layers)
+        if self.readout is not None:
+            self.drive_layers[-1] += self.readout_force(self.epsilon)
         self.drive += self.const
         self.states *= self.decay
         self.states += self.drive
@@ -113,8 +132,8 @@ class _GradientStepper(_Stepper):
 class _LayerwiseStepper(_Stepper):
     """One sweep of exact block-coordinate descent: even layers, then odd layers."""
 
-    def __init__(self, x_drive, states, weights, biases, beta, target):
-        super().__init__(x_drive, states, weights, biases, beta, target)
+    def __init__(self, x_drive, states, weights, biases, beta, target, readout=None):
+        super().__init__(x_drive, states, weights, biases, beta, target, readout)
         n_free = len(self.layers)
         # Free layer k (0-based) is layer k + 1 of the network; the input is layer 0.
         self.order = [k for k in range(n_free) if k % 2 == 1] + [
@@ -130,6 +149,15 @@ class _LayerwiseStepper(_Stepper):
         last = len(self.layers) - 1
         for k in self.order:
             out = self.layers[k]  # no layer drives itself: write its minimiser in place
+            if k == last and self.readout is not None:
+                # The readout's nudge, linearised at the current state: its minimiser
+                # for the quadratic energy plus the nudge's first-order term.
+                force = self.readout_force()
+                self.drive_into(k, out, self.weights, self.layers)
+                out += self.const[:, self.slices[k]]
+                out += force
+                _clip(out, 0.0, 1.0, out=out)
+                continue
             self.drive_into(k, out, self.weights, self.layers)
             out += self.const[:, self.slices[k]]
             if k == last and self.nudged:
@@ -218,6 +246,8 @@ def relax(
     beta=0.0,
     target=None,
     tol=None,
+    return_unsettled=False,
+    readout=None,
 ):
     """Relax with either dynamics, optionally stopping each sample once it has settled.
 
@@ -237,27 +267,40 @@ def relax(
         samples continue without it, so a sample's trajectory never depends on
         the other samples of the batch.
 
+    readout : tuple (weight, bias, link) or None, default=None
+        A readout layer outside the energy (:mod:`.readout`): ``weights`` and
+        ``biases`` then describe the hidden layers only, and a nudge pulls the
+        readout's outputs ``link(h_last weight + bias)`` towards ``target``.
+    return_unsettled : bool, default=False
+        Also return which samples had not settled after ``n_iter`` steps.
+
     Returns
     -------
     n_steps : ndarray of shape (n_samples,)
         Steps taken by each sample.
+    unsettled : ndarray of bool, shape (n_samples,)
+        Only with ``return_unsettled``: the samples whose last step still moved a
+        unit by more than ``tol`` (every sample when ``tol`` is None).
     """
     n_samples = states.shape[0]
 
     def make_stepper(x_sub, states_sub, target_sub, beta_sub):
         if method == "gradient":
             return _GradientStepper(
-                x_sub, states_sub, weights, biases, beta_sub, target_sub, epsilon
+                x_sub, states_sub, weights, biases, beta_sub, target_sub, epsilon, readout
             )
         if method == "layerwise":
-            return _LayerwiseStepper(x_sub, states_sub, weights, biases, beta_sub, target_sub)
+            return _LayerwiseStepper(
+                x_sub, states_sub, weights, biases, beta_sub, target_sub, readout
+            )
         raise ValueError(f"Unknown relaxation {method!r}; expected one of {RELAXATIONS}.")
 
     if tol is None:
         step = make_stepper(x_drive, states, target, beta)
         for _ in range(n_iter):
             step()
-        return np.full(n_samples, n_iter)
+        n_steps = np.full(n_samples, n_iter)
+        return (n_steps, np.ones(n_samples, dtype=bool)) if return_unsettled else n_steps
 
     # The samples are relaxed in a working copy. A sample that settles is written back
     # to ``states`` at once; its row of the copy may go on moving but is never read
@@ -284,7 +327,7 @@ def relax(
         moving &= ~settled
         n_moving = np.count_nonzero(moving)
         if n_moving == 0:
-            return n_steps
+            return (n_steps, np.zeros(n_samples, dtype=bool)) if return_unsettled else n_steps
         if 2 * n_moving <= sub.shape[0]:
             # Continue with the samples that still move, in their own arrays.
             rows, sub, x_sub = rows[moving], sub[moving], x_sub[moving]
@@ -295,4 +338,8 @@ def relax(
             step = make_stepper(x_sub, sub, target_sub, beta_sub)
             previous = np.empty_like(sub)
     states[rows[moving]] = sub[moving]
+    if return_unsettled:
+        unsettled = np.zeros(n_samples, dtype=bool)
+        unsettled[rows[moving]] = True
+        return n_steps, unsettled
     return n_steps

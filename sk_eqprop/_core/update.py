@@ -44,6 +44,39 @@ def contrastive_gradient(x, free_states, nudged_states, beta, weights):
     return weight_grads, bias_grads
 
 
+def contrastive_direction(
+    x, free_states, nudged_states, beta, weights, weight_out, bias_out, *, sample_weight=None
+):
+    """Write the EqProp estimate of ``-dC/dW_k`` and ``-dC/db_k`` into ``weight_out``, ``bias_out``.
+
+    The ascent direction of :func:`contrastive_gradient` (paper, Eq. 10 and 13),
+    ``(1/beta) mean_batch[rho(s_k^b)^T rho(s_{k+1}^b) - rho(s_k^0)^T rho(s_{k+1}^0)]``,
+    computed with one matrix product per layer as in
+    :func:`apply_contrastive_update` and written into preallocated arrays.
+    With ``sample_weight``, sample ``i``'s term is multiplied by ``sample_weight[i]``.
+    """
+    n = x.shape[0]
+    coef = 1.0 / (beta * n)
+    scale = coef if sample_weight is None else coef * sample_weight[:, np.newaxis]
+    free = [x] + split_states(free_states, weights)
+    nudged = [x] + split_states(nudged_states, weights)
+    for k, (W_out, b_out) in enumerate(zip(weight_out, bias_out)):
+        delta = nudged[k + 1] - free[k + 1]
+        delta *= scale
+        np.sum(delta, axis=0, out=b_out)
+        if k == 0:  # the clamped input is the same in both phases
+            below, above = x, delta
+        else:
+            below = np.concatenate([nudged[k], free[k]])
+            above = np.concatenate([nudged[k + 1], free[k + 1]])
+            above[:n] *= scale
+            above[n:] *= -scale
+        if isinstance(below, np.ndarray):
+            np.matmul(below.T, above, out=W_out)
+        else:  # sparse input
+            W_out[...] = below.T @ above
+
+
 def apply_contrastive_update(
     x, free_states, nudged_states, beta, weights, biases, rates, *, workspace=None,
     sample_weight=None, weight_decay=0.0,
