@@ -7,6 +7,7 @@ from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
@@ -14,6 +15,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._chunking import get_chunk_n_rows
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._core import (
@@ -86,6 +88,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "output": [StrOptions({"readout", "energy"})],
+        "input_scaling": [StrOptions({"standard"}), None],
         "beta": [Interval(Real, 0, None, closed="neither")],
         "epsilon": [Interval(Real, 0, 1, closed="right")],
         "n_iter_free": [Interval(Integral, 1, None, closed="left")],
@@ -122,6 +125,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         hidden_layer_sizes,
         *,
         output,
+        input_scaling,
         beta,
         epsilon,
         n_iter_free,
@@ -149,6 +153,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.output = output
+        self.input_scaling = input_scaling
         self.beta = beta
         self.epsilon = epsilon
         self.n_iter_free = n_iter_free
@@ -182,6 +187,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         "solver": "sgd",
         "n_iter_predict": None,
         "output": "energy",
+        "input_scaling": None,
     }
 
     def __setstate__(self, state):
@@ -289,6 +295,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             )
 
         if first_call:
+            self._fit_input_map(X)
             self._random_state = check_random_state(self.random_state)
             weights, biases = glorot_uniform(
                 layer_sizes, self._random_state, dtype=X.dtype, gain=self.init_gain
@@ -309,11 +316,14 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 self.validation_scores_ = None
                 self.best_validation_score_ = None
         else:
-            # Train a copy: a run that fails leaves the fitted model as it was.
-            optimizer = getattr(self, "_optimizer", None)
-            if self._optimizer_class() is not type(optimizer):  # solver or output changed
-                optimizer = self._new_optimizer(self.coefs_, self.intercepts_)
-            params = _Parameters(self.coefs_, self.intercepts_, optimizer).copy()
+            # Copies: a run that fails leaves the fitted model as it was.
+            weights = [W.copy() for W in self.coefs_]
+            biases = [b.copy() for b in self.intercepts_]
+            if self._optimizer_class() is Adam:
+                optimizer = Adam.from_state(weights, biases, getattr(self, "_adam_state", None))
+            else:
+                optimizer = self._new_optimizer(weights, biases)
+            params = _Parameters(weights, biases, optimizer)
             if not hasattr(self, "_random_state"):
                 self._random_state = check_random_state(self.random_state)
 
@@ -322,6 +332,32 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             self._no_improvement_count = 0
         self._run_epochs(X, y, targets, sample_weight, params, incremental)
         return self
+
+    def _fit_input_map(self, X):
+        """``input_offset_`` and ``input_scale_``: the map of the features onto the network's
+        input, ``(X - input_offset_) / input_scale_`` (None with ``input_scaling=None``)."""
+        if self.input_scaling is None:
+            self.input_offset_ = self.input_scale_ = None
+            return
+        if sp.issparse(X):  # scaled, not centred: the input stays sparse
+            mean, variance = mean_variance_axis(X, axis=0)
+            offset = np.zeros(X.shape[1])
+            scale = np.sqrt(variance + mean**2)
+        else:
+            offset, scale = X.mean(axis=0), X.std(axis=0)
+        scale[~(scale > 10 * np.finfo(X.dtype).eps * np.maximum(np.abs(offset), 1))] = 1.0
+        self.input_offset_ = offset.astype(X.dtype)
+        self.input_scale_ = scale.astype(X.dtype)
+
+    def _network_input(self, x):
+        """A batch of features mapped onto the network's input (a new array; ``x`` is untouched)."""
+        if getattr(self, "input_scale_", None) is None:
+            return x
+        if sp.issparse(x):
+            return sp.csr_matrix(x.multiply(1.0 / self.input_scale_), dtype=x.dtype)
+        x = x - self.input_offset_
+        x /= self.input_scale_
+        return x
 
     def _optimizer_class(self):
         """Adam for ``solver="adam"``; plain steps for "sgd" (None: the paper's fused
@@ -380,7 +416,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     def _commit(self, params):
         self.coefs_ = params.weights
         self.intercepts_ = params.biases
-        self._optimizer = params.optimizer
+        # Adam's moments as plain arrays, for warm starts and partial_fit.
+        self._adam_state = params.optimizer.state() if isinstance(params.optimizer, Adam) else None
         self.n_layers_ = len(params.weights) + 1
         self.n_outputs_ = params.weights[-1].shape[1]
 
@@ -446,7 +483,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                     idx = sample_idx[batch]
                     weight = None if sample_weight is None else sample_weight[idx]
                     loss, err = self._train_batch(
-                        X[idx], targets[idx], weight, params, idx, particles, steps
+                        self._network_input(X[idx]), targets[idx], weight, params, idx,
+                        particles, steps,
                     )
                     loss_sum += loss
                     errors += err
@@ -719,7 +757,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         outputs = np.empty((X.shape[0], sizes[-1]), dtype=X.dtype)
         n_unsettled = 0
         for rows in gen_batches(X.shape[0], max(chunk, 1)):
-            x = X[rows]
+            x = self._network_input(X[rows])
             states = zero_states(x.shape[0], self._relaxing(W))
             _, unsettled = relax(
                 self._input_drive(x, W[0]), states, self._relaxing(W), self._relaxing(b),
@@ -733,7 +771,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 f"{n_unsettled} of {X.shape[0]} samples did not settle within "
                 f"{n_iter} relaxation iterations (no unit may move by more than {tol:g} "
                 "per iteration); their outputs are not at a fixed point. Increase "
-                "n_iter_predict, or use relaxation='layerwise'.",
+                "n_iter_predict"
+                + (", or use relaxation='layerwise'." if self.relaxation == "gradient" else "."),
                 ConvergenceWarning,
             )
         return outputs

@@ -15,29 +15,39 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     """Regressor trained by Equilibrium Propagation (Scellier & Bengio, 2017).
 
     The network of :class:`EqPropClassifier`, with one output unit per target.
-    The output units live in [0, 1]: the estimator maps each target column
-    affinely from the range seen on the first call to ``fit`` (or
-    ``partial_fit``) onto [0.1, 0.9] for training, and maps predictions back,
-    so targets of any scale can be used as they are.
+    The targets are mapped affinely from the range seen on the first call to
+    ``fit`` (or ``partial_fit``) onto [0.1, 0.9] for training, and predictions
+    are mapped back, so targets of any scale can be used as they are. The
+    defaults read the outputs through a linear readout outside the energy (see
+    ``output``) from standardised input.
 
     Parameters
     ----------
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         Number of units of each hidden layer. At least one hidden layer.
 
-    beta : float, default=0.5
+    output : {"readout", "energy"}, default="readout"
+        ``"readout"``: a linear readout of the last hidden layer, outside the
+        energy, trained on the squared error (Laborieux et al., 2021);
+        ``"energy"``: the paper's output units in the energy, clipped to [0, 1].
+        See :class:`EqPropClassifier`.
+
+    input_scaling : {"standard"} or None, default="standard"
+        Standardise the features inside the estimator; see :class:`EqPropClassifier`.
+
+    beta : float, default=0.2
         Strength of the nudge towards the target in the weakly clamped phase.
 
     epsilon : float, default=0.5
         Step size of the gradient relaxation dynamics (paper, Eq. 43), in (0, 1].
 
     n_iter_free : int, default=20
-        Relaxation iterations of the free phase, for training and prediction.
+        Relaxation iterations of the free phase in training (a cap with ``relax_tol``).
 
     n_iter_nudged : int, default=4
-        Relaxation iterations of each weakly clamped phase.
+        Relaxation iterations of each weakly clamped phase (a cap with ``relax_tol``).
 
-    learning_rate : "auto", float or array-like of shape (n_layers - 1,), default=0.05
+    learning_rate : "auto", float or array-like of shape (n_layers - 1,), default=0.01
         Learning rate of each weight layer, from the input upwards; see
         :class:`EqPropClassifier`.
 
@@ -45,37 +55,41 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         How the learning rates change over the epochs; see
         :class:`EqPropClassifier`.
 
-    alpha : float, default=0.1
-        Strength of the L2 penalty on the weights (not the biases), with
-        :class:`~sklearn.neural_network.MLPRegressor`'s convention: each
-        minibatch of ``n`` samples first shrinks ``W_k`` by the factor
-        ``1 - rate_k * alpha / n``. Small regression data sets overfit without it.
+    solver : {"adam", "sgd"}, default="adam"
+        Adam steps or the paper's plain steps; see :class:`EqPropClassifier`.
 
-    batch_size : int, default=20
-        Size of the minibatches.
+    alpha : float, default=1.0
+        Strength of the L2 penalty on the weights (not the biases), with
+        :class:`~sklearn.neural_network.MLPRegressor`'s convention. Small
+        regression data sets overfit without it.
+
+    batch_size : int or "auto", default="auto"
+        Size of the minibatches; ``"auto"`` is ``min(200, n_samples)``.
 
     max_iter : int, default=200
         Maximum number of epochs; training stops earlier when the loss (or the
         validation score, with ``early_stopping``) has not improved by ``tol``
-        for ``n_iter_no_change`` epochs. Regression data sets are usually
-        small, so more epochs are needed than for MNIST.
+        for ``n_iter_no_change`` epochs.
 
     nudging : {"symmetric", "random_sign", "positive"}, default="symmetric"
         How the weakly clamped phase is run; see :class:`EqPropClassifier`.
-        The symmetric estimate has the smallest bias, which matters for
-        regression's fine-grained targets.
 
-    relaxation : {"gradient", "layerwise"}, default="layerwise"
+    relaxation : {"layerwise", "gradient"}, default="layerwise"
         The relaxation dynamics; see :class:`EqPropClassifier`.
 
-    relax_tol : float or None, default=None
+    relax_tol : float or None, default=1e-3
         Per-sample stopping tolerance of the relaxation; see :class:`EqPropClassifier`.
 
-    init_gain : float, default=1.0
+    n_iter_predict : int or None, default=None
+        Cap on prediction's relaxation (to each sample's fixed point); see
+        :class:`EqPropClassifier`.
+
+    init_gain : float, default=0.5
         Multiplier of the Glorot-uniform bound of the initial weights.
 
-    persistent_particles : bool, default=True
-        Start each training example's free phase from its previous free fixed point.
+    persistent_particles : bool, default=False
+        Start each training example's free phase from its previous free fixed
+        point; see :class:`EqPropClassifier`.
 
     shuffle : bool, default=True
         Shuffle the training samples at every epoch.
@@ -130,6 +144,9 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     best_validation_score_ : float or None
         Best validation R^2 with ``early_stopping``, else None.
 
+    input_offset_, input_scale_ : ndarray of shape (n_features_in_,) or None
+        The map of the features onto the network's input; see :class:`EqPropClassifier`.
+
     target_offset_, target_scale_ : ndarray of shape (n_outputs,)
         The map of targets onto the output units: ``d = (y - target_offset_) / target_scale_``.
 
@@ -158,11 +175,10 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
 
     Notes
     -----
-    Scale the features (e.g. :class:`~sklearn.preprocessing.StandardScaler`
-    or :class:`~sklearn.preprocessing.MinMaxScaler`): the input enters the
-    energy as it is. Targets need no scaling. Predictions lie within the
-    image of the output range [0, 1], i.e. at most 1/8 of the training
-    targets' range beyond their minimum and maximum.
+    Neither features nor targets need scaling at the defaults. With
+    ``output="energy"`` predictions lie within the image of the output range
+    [0, 1], i.e. at most 1/8 of the training targets' range beyond their
+    minimum and maximum; the linear readout has no such bound.
 
     Examples
     --------
@@ -185,23 +201,24 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         self,
         hidden_layer_sizes=(100,),
         *,
-        output="energy",
-        beta=0.5,
+        output="readout",
+        input_scaling="standard",
+        beta=0.2,
         epsilon=0.5,
         n_iter_free=20,
         n_iter_nudged=4,
-        learning_rate=0.05,
+        learning_rate=0.01,
         learning_rate_schedule="constant",
-        solver="sgd",
-        alpha=0.1,
-        batch_size=20,
+        solver="adam",
+        alpha=1.0,
+        batch_size="auto",
         max_iter=200,
         nudging="symmetric",
         relaxation="layerwise",
-        relax_tol=None,
+        relax_tol=1e-3,
         n_iter_predict=None,
-        init_gain=1.0,
-        persistent_particles=True,
+        init_gain=0.5,
+        persistent_particles=False,
         shuffle=True,
         early_stopping=False,
         validation_fraction=0.1,
@@ -214,6 +231,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         super().__init__(
             hidden_layer_sizes,
             output=output,
+            input_scaling=input_scaling,
             beta=beta,
             epsilon=epsilon,
             n_iter_free=n_iter_free,
@@ -298,7 +316,9 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
                 f"{self.target_scale_.shape[0]}; set warm_start=False to train a new network."
             )
         targets = (y_2d - self.target_offset_) / self.target_scale_
-        return np.clip(targets, 0.0, 1.0).astype(dtype, copy=False)
+        if self.output == "energy":  # the output units live in [0, 1]
+            targets = np.clip(targets, 0.0, 1.0)
+        return targets.astype(dtype, copy=False)
 
     def _readout_link(self):
         return "identity"

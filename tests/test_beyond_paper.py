@@ -17,6 +17,8 @@ import sk_eqprop._base
 from sk_eqprop import EqPropClassifier, EqPropRegressor
 from sk_eqprop._core.update import apply_contrastive_update
 
+from conftest import paper_network
+
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
@@ -31,7 +33,7 @@ def test_multilabel_indicator_targets():
                                           random_state=0)
     X = X / X.max()
     X_train, X_test, Y_train, Y_test = train_test_split(X, Y, random_state=0)
-    clf = EqPropClassifier(hidden_layer_sizes=(100,), random_state=0)
+    clf = EqPropClassifier(**paper_network(hidden_layer_sizes=(100,), random_state=0))
     clf.fit(X_train, Y_train)
     prediction = clf.predict(X_test)
     assert prediction.shape == Y_test.shape and set(np.unique(prediction)) <= {0, 1}
@@ -43,7 +45,7 @@ def test_multilabel_indicator_targets():
     mlp_score = mlp.fit(X_train, Y_train).score(X_test, Y_test)
     assert clf.score(X_test, Y_test) >= mlp_score - 0.05  # subset accuracy
     # partial_fit with an indicator matrix, classes = label indices
-    streamed = EqPropClassifier(hidden_layer_sizes=(8,), random_state=0)
+    streamed = EqPropClassifier(**paper_network(hidden_layer_sizes=(8,), random_state=0))
     streamed.partial_fit(X_train, Y_train, classes=np.arange(4))
     assert streamed.predict(X_test).shape == Y_test.shape
     with pytest.raises(ValueError, match="column of labels"):
@@ -53,14 +55,14 @@ def test_multilabel_indicator_targets():
 def test_multilabel_output_biases_start_at_label_frequencies():
     X, Y = make_multilabel_classification(n_samples=200, n_features=10, n_classes=5,
                                           random_state=0)
-    clf = EqPropClassifier(hidden_layer_sizes=(8,), learning_rate=1e-12, max_iter=1,
-                           random_state=0)
+    clf = EqPropClassifier(**paper_network(hidden_layer_sizes=(8,), learning_rate=1e-12, max_iter=1,
+                           random_state=0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X / X.max(), Y)
     np.testing.assert_allclose(clf.intercepts_[-1], Y.mean(axis=0), atol=1e-9)
-    single = EqPropClassifier(hidden_layer_sizes=(8,), learning_rate=1e-12, max_iter=1,
-                              random_state=0)
+    single = EqPropClassifier(**paper_network(hidden_layer_sizes=(8,), learning_rate=1e-12, max_iter=1,
+                              random_state=0))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         single.fit(X / X.max(), Y[:, 0])
@@ -68,8 +70,8 @@ def test_multilabel_output_biases_start_at_label_frequencies():
 
 
 @pytest.mark.parametrize("estimator", [
-    EqPropClassifier(hidden_layer_sizes=(16,), max_iter=3, random_state=0),
-    EqPropRegressor(hidden_layer_sizes=(16,), max_iter=3, random_state=0),
+    EqPropClassifier(**paper_network(hidden_layer_sizes=(16,), max_iter=3, random_state=0)),
+    EqPropRegressor(**paper_network(hidden_layer_sizes=(16,), max_iter=3, random_state=0)),
 ], ids=["classifier", "regressor"])
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 def test_sparse_input_gives_the_dense_results(digits, estimator, fmt):
@@ -87,8 +89,8 @@ def test_sparse_input_gives_the_dense_results(digits, estimator, fmt):
 def test_unit_sample_weights_change_nothing(digits):
     X, y = digits
     params = dict(hidden_layer_sizes=(16,), max_iter=3, random_state=0)
-    plain = EqPropClassifier(**params).fit(X, y)
-    weighted = EqPropClassifier(**params).fit(X, y, sample_weight=np.ones(len(y)))
+    plain = EqPropClassifier(**paper_network(**params)).fit(X, y)
+    weighted = EqPropClassifier(**paper_network(**params)).fit(X, y, sample_weight=np.ones(len(y)))
     for W1, W2 in zip(plain.coefs_ + plain.intercepts_, weighted.coefs_ + weighted.intercepts_):
         np.testing.assert_array_equal(W1, W2)
     assert plain.loss_curve_ == weighted.loss_curve_
@@ -102,11 +104,11 @@ def test_weighted_batch_update_equals_repeated_samples(digits):
     repeated = np.repeat(np.arange(30), weights.astype(int))
     params = dict(hidden_layer_sizes=(16,), max_iter=1, shuffle=False, nudging="positive",
                   persistent_particles=False, random_state=0)
-    by_weight = EqPropClassifier(**params, batch_size=30).fit(X, y, sample_weight=weights)
-    by_repeat = EqPropClassifier(**params, batch_size=len(repeated)).fit(X[repeated], y[repeated])
+    by_weight = EqPropClassifier(**paper_network(**params, batch_size=30)).fit(X, y, sample_weight=weights)
+    by_repeat = EqPropClassifier(**paper_network(**params, batch_size=len(repeated))).fit(X[repeated], y[repeated])
     # Same directions: the weighted batch mean divides by 30, the repeated one by 40.
     for W_w, W_r, W_0 in zip(by_weight.coefs_, by_repeat.coefs_,
-                             EqPropClassifier(**{**params, "max_iter": 1}).fit(
+                             EqPropClassifier(**paper_network(**{**params, "max_iter": 1})).fit(
                                  X, y, sample_weight=np.full(30, 1e-12)).coefs_):
         np.testing.assert_allclose((W_w - W_0) * 30, (W_r - W_0) * 40, rtol=1e-6, atol=1e-9)
 
@@ -119,17 +121,17 @@ def test_sample_weight_is_routed_through_a_pipeline(digits):
     X, y = digits
     weights = np.linspace(0.5, 1.5, len(y))
     with sklearn.config_context(enable_metadata_routing=True):
-        clf = EqPropClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+        clf = EqPropClassifier(**paper_network(hidden_layer_sizes=(16,), max_iter=2, random_state=0))
         pipe = make_pipeline(MinMaxScaler(), clf.set_fit_request(sample_weight=True))
         pipe.fit(X, y, sample_weight=weights)
-    direct = EqPropClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+    direct = EqPropClassifier(**paper_network(hidden_layer_sizes=(16,), max_iter=2, random_state=0))
     direct.fit(MinMaxScaler().fit_transform(X), y, sample_weight=weights)
     np.testing.assert_allclose(pipe[-1].coefs_[0], direct.coefs_[0])
 
 
 def test_negative_or_all_zero_sample_weights_raise(digits):
     X, y = digits
-    clf = EqPropClassifier(hidden_layer_sizes=(8,), max_iter=1)
+    clf = EqPropClassifier(**paper_network(hidden_layer_sizes=(8,), max_iter=1))
     with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
         clf.fit(X, y, sample_weight=-np.ones(len(y)))
     with pytest.raises(ValueError, match="at least one non-zero"):
@@ -141,8 +143,8 @@ def test_negative_or_all_zero_sample_weights_raise(digits):
 def test_alpha_shrinks_the_weights(digits, Estimator):
     X, y = digits
     params = dict(hidden_layer_sizes=(16,), max_iter=3, random_state=0)
-    plain = Estimator(**params, alpha=0.0).fit(X, y)
-    penalised = Estimator(**params, alpha=1.0).fit(X, y)
+    plain = Estimator(**paper_network(**params, alpha=0.0)).fit(X, y)
+    penalised = Estimator(**paper_network(**params, alpha=1.0)).fit(X, y)
     for W_plain, W_penalised in zip(plain.coefs_, penalised.coefs_):
         assert np.linalg.norm(W_penalised) < 0.95 * np.linalg.norm(W_plain)
 
@@ -180,8 +182,8 @@ def test_alpha_too_large_for_the_smallest_minibatch_raises(digits):
     X, y = digits
     # learning_rate 0.05, alpha 20: the factor 1 - 0.05 * 20 / n_batch is 0 for a last
     # minibatch of 1 sample (41 samples) and 0.95 for minibatches of 20 (40 samples).
-    reg = EqPropRegressor(hidden_layer_sizes=(8,), max_iter=1, learning_rate=0.05, alpha=20.0,
-                          batch_size=20, random_state=0)
+    reg = EqPropRegressor(**paper_network(hidden_layer_sizes=(8,), max_iter=1, learning_rate=0.05, alpha=20.0,
+                          batch_size=20, random_state=0))
     with pytest.raises(ValueError, match="alpha=20.0 is too large for learning_rate=0.05"):
         reg.fit(X[:41], y[:41])
     assert not hasattr(reg, "coefs_")
@@ -195,9 +197,9 @@ def test_alpha_too_large_for_the_smallest_minibatch_raises(digits):
 def test_alpha_zero_is_the_previous_behaviour(digits, monkeypatch, Estimator):
     X, y = digits
     params = dict(hidden_layer_sizes=(16,), max_iter=3, random_state=0)
-    with_zero = Estimator(**params, alpha=0.0).fit(X, y)
+    with_zero = Estimator(**paper_network(**params, alpha=0.0)).fit(X, y)
     if Estimator is EqPropClassifier:  # alpha defaults to 0: nothing changes
-        default = Estimator(**params).fit(X, y)
+        default = Estimator(**paper_network(**params)).fit(X, y)
         for A, B in zip(with_zero.coefs_ + with_zero.intercepts_,
                         default.coefs_ + default.intercepts_):
             np.testing.assert_array_equal(A, B)
@@ -207,7 +209,7 @@ def test_alpha_zero_is_the_previous_behaviour(digits, monkeypatch, Estimator):
         return apply_contrastive_update(*args, **kwargs)
 
     monkeypatch.setattr(sk_eqprop._base, "apply_contrastive_update", update_without_decay)
-    old = Estimator(**params, alpha=0.0).fit(X, y)
+    old = Estimator(**paper_network(**params, alpha=0.0)).fit(X, y)
     for A, B in zip(with_zero.coefs_ + with_zero.intercepts_, old.coefs_ + old.intercepts_):
         np.testing.assert_array_equal(A, B)
     assert with_zero.loss_curve_ == old.loss_curve_
@@ -234,8 +236,8 @@ def test_cosine_schedule_anneals_the_rates_per_epoch(digits, monkeypatch):
     X, y = digits
     X, y = X[:100], y[:100]  # 5 minibatches of 20 per epoch
     calls = _record_rates(monkeypatch)
-    clf = EqPropClassifier(hidden_layer_sizes=(16,), learning_rate=(0.1, 0.05),
-                           learning_rate_schedule="cosine", max_iter=3, random_state=0)
+    clf = EqPropClassifier(**paper_network(hidden_layer_sizes=(16,), learning_rate=(0.1, 0.05),
+                           learning_rate_schedule="cosine", max_iter=3, random_state=0))
     clf.fit(X, y)
     assert clf.n_iter_ == 3 and len(calls) == 15
     for epoch in range(3):
@@ -251,14 +253,14 @@ def test_cosine_schedule_anneals_the_rates_per_epoch(digits, monkeypatch):
 def test_constant_schedule_is_the_default(digits, monkeypatch):
     X, y = digits
     params = dict(hidden_layer_sizes=(16,), max_iter=3, random_state=0)
-    default = EqPropClassifier(**params).fit(X, y)
-    constant = EqPropClassifier(**params, learning_rate_schedule="constant").fit(X, y)
-    cosine = EqPropClassifier(**params, learning_rate_schedule="cosine").fit(X, y)
+    default = EqPropClassifier(**paper_network(**params)).fit(X, y)
+    constant = EqPropClassifier(**paper_network(**params, learning_rate_schedule="constant")).fit(X, y)
+    cosine = EqPropClassifier(**paper_network(**params, learning_rate_schedule="cosine")).fit(X, y)
     for W_default, W_constant, W_cosine in zip(default.coefs_, constant.coefs_, cosine.coefs_):
         np.testing.assert_array_equal(W_default, W_constant)
         assert not np.allclose(W_default, W_cosine)
     calls = _record_rates(monkeypatch)
-    EqPropClassifier(**params, learning_rate_schedule="constant").fit(X, y)
+    EqPropClassifier(**paper_network(**params, learning_rate_schedule="constant")).fit(X, y)
     assert set(calls) == {default.learning_rates_}
 
 
@@ -266,8 +268,8 @@ def test_cosine_schedule_partial_fit_continues_from_n_iter(digits, monkeypatch):
     X, y = digits
     X, y = X[:40], y[:40]  # 2 minibatches per call
     calls = _record_rates(monkeypatch)
-    clf = EqPropClassifier(hidden_layer_sizes=(16,), learning_rate=0.1,
-                           learning_rate_schedule="cosine", max_iter=3, random_state=0)
+    clf = EqPropClassifier(**paper_network(hidden_layer_sizes=(16,), learning_rate=0.1,
+                           learning_rate_schedule="cosine", max_iter=3, random_state=0))
     for n_iter in range(5):
         assert getattr(clf, "n_iter_", 0) == n_iter
         clf.partial_fit(X, y, classes=np.arange(10))
@@ -281,6 +283,6 @@ def test_cosine_schedule_partial_fit_continues_from_n_iter(digits, monkeypatch):
 def test_regressor_defaults_fit_diabetes():
     """The issue's target: R^2 >= 0.40 over 5 shuffled folds with the default alpha=0.1."""
     X, y = load_diabetes(return_X_y=True)
-    model = make_pipeline(StandardScaler(), EqPropRegressor(random_state=0))
+    model = make_pipeline(StandardScaler(), EqPropRegressor(**paper_network(random_state=0)))
     scores = cross_val_score(model, X, y, cv=KFold(5, shuffle=True, random_state=0))
     assert scores.mean() >= 0.40

@@ -89,12 +89,19 @@ def test_default_learning_rate_rule_for_deeper_networks():
     assert default_learning_rates(5) == pytest.approx((0.128, 0.032, 0.008, 0.002, 0.0005))
 
 
-def test_defaults_are_the_paper_784_500_10_row():
-    params = EqPropClassifier().get_params()
-    row = paper_hyperparameters("784-500-10")
-    for key in ("hidden_layer_sizes", "n_iter_free", "n_iter_nudged", "epsilon", "beta"):
-        assert params[key] == row[key]
-    assert params["batch_size"] == 20 and params["nudging"] == "random_sign"
+@pytest.mark.parametrize("architecture", PAPER_ARCHITECTURES)
+def test_paper_presets_set_the_paper_network_where_the_defaults_differ(architecture):
+    """The defaults are chosen for everyday data; a preset must not inherit them."""
+    clf = EqPropClassifier(**paper_hyperparameters(architecture))
+    assert clf.output == "energy" and clf.input_scaling is None
+    assert clf.solver == "sgd" and clf.alpha == 0.0 and clf.init_gain == 1.0
+    assert clf.relaxation == "gradient" and clf.relax_tol is None
+    assert clf.persistent_particles and clf.batch_size == 20
+    assert clf.nudging == "random_sign"
+    fast = EqPropClassifier(**fast_hyperparameters(architecture))
+    assert fast.output == "energy" and fast.input_scaling is None and fast.solver == "sgd"
+    # Training starts from zero states as predict does, and stops each sample settled.
+    assert not fast.persistent_particles and fast.relax_tol is not None
 
 
 @pytest.mark.parametrize(
@@ -167,7 +174,9 @@ def test_layerwise_relaxation_with_tolerance_learns(digits, nudging):
 def test_layerwise_with_beta_one_and_negative_phases_warns(digits):
     X_train, _, y_train, _ = digits
     with pytest.warns(UserWarning, match="concave"):
-        small(relaxation="layerwise", beta=1.0, max_iter=1).fit(X_train[:40], y_train[:40])
+        small(output="energy", relaxation="layerwise", beta=1.0, max_iter=1).fit(
+            X_train[:40], y_train[:40]
+        )
 
 
 def test_streaming_partial_fit_reaches_90_percent_within_five_passes(digits):

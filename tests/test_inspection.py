@@ -24,6 +24,8 @@ from sk_eqprop._core import (
 from sk_eqprop.inspection import LossCurveDisplay, RelaxationDisplay, gradient_alignment
 from sk_eqprop.inspection._alignment import _implicit_gradient
 
+from conftest import paper_network
+
 
 @pytest.fixture(scope="module")
 def digits():
@@ -40,9 +42,9 @@ def fit_quietly(estimator, X, y):
 @pytest.fixture(scope="module")
 def fitted(digits):
     X, y = digits
-    clf = EqPropClassifier(
+    clf = EqPropClassifier(**paper_network(
         hidden_layer_sizes=(16,), max_iter=4, early_stopping=True, random_state=0
-    )
+    ))
     return fit_quietly(clf, X, y)
 
 
@@ -113,7 +115,7 @@ def test_loss_curve_display_without_validation_and_on_pipelines_and_mlp(pyplot, 
     X, y = digits
     pipe = fit_quietly(
         make_pipeline(
-            MinMaxScaler(), EqPropClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+            MinMaxScaler(), EqPropClassifier(**paper_network(hidden_layer_sizes=(8,), max_iter=2, random_state=0))
         ),
         X,
         y,
@@ -131,7 +133,7 @@ def test_loss_curve_display_without_validation_and_on_pipelines_and_mlp(pyplot, 
 
 def test_loss_curve_display_requires_a_fitted_estimator_with_a_loss_curve(pyplot, digits):
     with pytest.raises(NotFittedError):
-        LossCurveDisplay.from_estimator(EqPropClassifier())
+        LossCurveDisplay.from_estimator(EqPropClassifier(**paper_network()))
     X, y = digits
     lbfgs = fit_quietly(
         MLPClassifier(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=5, random_state=0),
@@ -229,9 +231,9 @@ def test_relaxation_display_states_and_ax(pyplot, fitted, digits):
 def test_layerwise_relaxation_never_increases_the_displayed_energy(pyplot, digits, beta):
     X, y = digits
     clf = fit_quietly(
-        EqPropClassifier(
+        EqPropClassifier(**paper_network(
             hidden_layer_sizes=(16, 12), relaxation="layerwise", max_iter=2, random_state=0
-        ),
+        )),
         X,
         y,
     )
@@ -245,7 +247,7 @@ def test_layerwise_relaxation_never_increases_the_displayed_energy(pyplot, digit
 def test_relaxation_display_respects_relax_tol(pyplot, digits):
     X, y = digits
     clf = fit_quietly(
-        EqPropClassifier(hidden_layer_sizes=(16,), relax_tol=1e-3, max_iter=2, random_state=0),
+        EqPropClassifier(**paper_network(hidden_layer_sizes=(16,), relax_tol=1e-3, max_iter=2, random_state=0)),
         X,
         y,
     )
@@ -262,7 +264,7 @@ def test_relaxation_display_on_a_pipeline_and_unknown_classes(pyplot, digits):
     X, y = digits
     pipe = fit_quietly(
         make_pipeline(
-            MinMaxScaler(), EqPropClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+            MinMaxScaler(), EqPropClassifier(**paper_network(hidden_layer_sizes=(8,), max_iter=2, random_state=0))
         ),
         X * 16,
         y,
@@ -323,7 +325,7 @@ def test_eqprop_update_is_aligned_with_the_gradient(digits, params):
     """Paper, Theorem 1, on a network fitted briefly on digits."""
     X, y = digits
     clf = fit_quietly(
-        EqPropClassifier(**{"hidden_layer_sizes": (24,), **params}, max_iter=3, random_state=0),
+        EqPropClassifier(**paper_network(**{"hidden_layer_sizes": (24,), **params}, max_iter=3, random_state=0)),
         X,
         y,
     )
@@ -347,8 +349,8 @@ def test_eqprop_update_is_aligned_with_the_gradient(digits, params):
 def test_gradient_alignment_bias_shrinks_with_beta(digits):
     X, y = digits
     clf = fit_quietly(
-        EqPropClassifier(hidden_layer_sizes=(24,), relaxation="layerwise", max_iter=3,
-                         random_state=0),
+        EqPropClassifier(**paper_network(hidden_layer_sizes=(24,), relaxation="layerwise", max_iter=3,
+                         random_state=0)),
         X,
         y,
     )
@@ -365,7 +367,7 @@ def test_gradient_alignment_bias_shrinks_with_beta(digits):
 def test_gradient_alignment_warns_when_the_relaxation_has_not_converged(digits):
     X, y = digits
     clf = fit_quietly(
-        EqPropClassifier(hidden_layer_sizes=(24, 12), max_iter=2, random_state=0), X, y
+        EqPropClassifier(**paper_network(hidden_layer_sizes=(24, 12), max_iter=2, random_state=0)), X, y
     )
     with pytest.warns(UserWarning, match="Increase n_iter"):
         result = gradient_alignment(clf, X[:50], y[:50], n_iter=5)
@@ -379,8 +381,8 @@ def test_inspection_of_a_regressor(pyplot):
     X = rng.uniform(0, 1, size=(200, 6))
     y = np.column_stack([X[:, :3].sum(axis=1), X[:, 3] - X[:, 4]])
     reg = fit_quietly(
-        EqPropRegressor(hidden_layer_sizes=(12,), max_iter=3, early_stopping=True,
-                        random_state=0),
+        EqPropRegressor(**paper_network(hidden_layer_sizes=(12,), max_iter=3, early_stopping=True,
+                        random_state=0)),
         X,
         y,
     )
@@ -416,7 +418,7 @@ def test_inspection_of_a_multilabel_classifier(pyplot, digits):
     X, y = digits
     labels = np.column_stack([y % 2, y >= 5, np.isin(y, [2, 3, 5, 7])]).astype(int)
     clf = fit_quietly(
-        EqPropClassifier(hidden_layer_sizes=(16,), max_iter=3, random_state=0), X, labels
+        EqPropClassifier(**paper_network(hidden_layer_sizes=(16,), max_iter=3, random_state=0)), X, labels
     )
     display = RelaxationDisplay.from_estimator(clf, X[:20], labels[:20], n_iter=(10, 4))
     assert display.nudged_cost[-1] < display.nudged_cost[0]

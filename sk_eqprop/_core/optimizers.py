@@ -111,6 +111,27 @@ class Adam(_Optimizer):
         new.second_moments = [v.copy() for v in self.second_moments]
         return new
 
+    def state(self):
+        """The moments and step count as plain data (copies), to store on an estimator."""
+        return {
+            "t": self.t,
+            "first_moments": [m.copy() for m in self.first_moments],
+            "second_moments": [v.copy() for v in self.second_moments],
+        }
+
+    @classmethod
+    def from_state(cls, weights, biases, state):
+        """Adam resuming from :meth:`state`, or from scratch if ``state`` does not fit."""
+        adam = cls(weights, biases)
+        if state is not None and [m.shape for m in state["first_moments"]] == [
+            m.shape for m in adam.first_moments
+        ]:
+            adam.t = int(state["t"])
+            for mine, saved in zip(adam.first_moments + adam.second_moments,
+                                   state["first_moments"] + state["second_moments"]):
+                mine[...] = saved
+        return adam
+
     def step(self, weights, biases, rates, n_samples, weight_decay=0.0):
         """One Adam step along ``directions`` (the ascent direction), in place.
 

@@ -40,7 +40,14 @@ def _network_inputs(estimator, X, y=None):
     (a multilabel indicator matrix, a regressor's targets) goes through the
     estimator's own encoding, applied by a copy of it.
     """
+    if getattr(estimator, "output", "energy") != "energy":
+        raise ValueError(
+            "The inspection tools follow the relaxation of a network whose output units are "
+            f"part of the energy; this estimator has output={estimator.output!r}. Fit it "
+            "with output='energy' to inspect it."
+        )
     X = validate_data(estimator, X, reset=False, dtype=np.float64, accept_sparse="csr")
+    X = estimator._network_input(X)
     if sp.issparse(X):
         X = X.toarray()  # inspection runs on a few samples: dense is simplest
     weights = [np.array(W, dtype=np.float64) for W in estimator.coefs_]
@@ -248,7 +255,8 @@ def gradient_alignment(estimator, X, y, *, beta=None, n_iter=None):
     >>> X, y = load_digits(return_X_y=True)
     >>> X = X[:200] / 16
     >>> y = y[:200]
-    >>> clf = EqPropClassifier(hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+    >>> clf = EqPropClassifier(output="energy", hidden_layer_sizes=(16,), max_iter=2,
+    ...                        random_state=0)
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
     ...     clf = clf.fit(X, y)

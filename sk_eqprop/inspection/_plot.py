@@ -70,7 +70,8 @@ class LossCurveDisplay:
     >>> from sk_eqprop import EqPropClassifier
     >>> from sk_eqprop.inspection import LossCurveDisplay
     >>> X, y = load_digits(return_X_y=True)
-    >>> clf = EqPropClassifier(hidden_layer_sizes=(16,), max_iter=3, random_state=0)
+    >>> clf = EqPropClassifier(output="energy", hidden_layer_sizes=(16,), max_iter=3,
+    ...                        random_state=0)
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
     ...     clf = clf.fit(X[:300] / 16, y[:300])
@@ -286,7 +287,8 @@ class RelaxationDisplay:
     >>> from sk_eqprop.inspection import RelaxationDisplay
     >>> X, y = load_digits(return_X_y=True)
     >>> X, y = X[:300] / 16, y[:300]
-    >>> clf = EqPropClassifier(hidden_layer_sizes=(16,), max_iter=3, random_state=0)
+    >>> clf = EqPropClassifier(output="energy", hidden_layer_sizes=(16,), max_iter=3,
+    ...                        random_state=0)
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
     ...     clf = clf.fit(X, y)
