@@ -68,9 +68,10 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         Step size of the gradient relaxation dynamics (paper, Eq. 43), in (0, 1];
         unused by ``relaxation="layerwise"``.
 
-    n_iter_free : int, default=20
+    n_iter_free : int, default=100
         Relaxation iterations of the free phase in training (a cap when
-        ``relax_tol`` is set).
+        ``relax_tol`` is set: the default lets every sample settle, so that
+        training reaches the fixed points that prediction reaches).
 
     n_iter_nudged : int, default=4
         Relaxation iterations of each weakly clamped phase (a cap when
@@ -287,7 +288,7 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         input_scaling="standard",
         beta=0.2,
         epsilon=0.5,
-        n_iter_free=20,
+        n_iter_free=100,
         n_iter_nudged=4,
         learning_rate=0.01,
         learning_rate_schedule="constant",

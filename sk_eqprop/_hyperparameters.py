@@ -137,7 +137,7 @@ _FAST_TABLE = {
     "784-500-10": dict(
         hidden_layer_sizes=(500,),
         relaxation="layerwise",
-        n_iter_free=20,
+        n_iter_free=100,
         n_iter_nudged=4,
         relax_tol=1e-3,
         nudging="symmetric",
@@ -151,7 +151,7 @@ _FAST_TABLE = {
     "784-500-500-10": dict(
         hidden_layer_sizes=(500, 500),
         relaxation="layerwise",
-        n_iter_free=20,
+        n_iter_free=100,
         n_iter_nudged=6,
         relax_tol=1e-3,
         nudging="symmetric",
@@ -163,7 +163,7 @@ _FAST_TABLE = {
     "784-500-500-500-10": dict(
         hidden_layer_sizes=(500, 500, 500),
         relaxation="layerwise",
-        n_iter_free=20,
+        n_iter_free=100,
         n_iter_nudged=8,
         relax_tol=1e-3,
         nudging="symmetric",

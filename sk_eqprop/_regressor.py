@@ -41,7 +41,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     epsilon : float, default=0.5
         Step size of the gradient relaxation dynamics (paper, Eq. 43), in (0, 1].
 
-    n_iter_free : int, default=20
+    n_iter_free : int, default=100
         Relaxation iterations of the free phase in training (a cap with ``relax_tol``).
 
     n_iter_nudged : int, default=4
@@ -205,7 +205,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         input_scaling="standard",
         beta=0.2,
         epsilon=0.5,
-        n_iter_free=20,
+        n_iter_free=100,
         n_iter_nudged=4,
         learning_rate=0.01,
         learning_rate_schedule="constant",

@@ -295,6 +295,14 @@ def relax(
             )
         raise ValueError(f"Unknown relaxation {method!r}; expected one of {RELAXATIONS}.")
 
+    if method == "layerwise" and len(weights) == 1 and (readout is None or np.all(beta == 0)):
+        # A single free layer with no layer above it: one sweep sets it to its exact
+        # minimiser, which no further sweep moves (a readout's nudge would, as it
+        # depends on the layer itself).
+        make_stepper(x_drive, states, target, beta)()
+        n_steps = np.ones(n_samples, dtype=np.int64)
+        return (n_steps, np.zeros(n_samples, dtype=bool)) if return_unsettled else n_steps
+
     if tol is None:
         step = make_stepper(x_drive, states, target, beta)
         for _ in range(n_iter):
@@ -314,15 +322,15 @@ def relax(
     sub, x_sub, target_sub = states.copy(), x_drive, target
     step = make_stepper(x_sub, sub, target_sub, beta_sub)
     previous = np.empty_like(sub)
-    for _ in range(n_iter):
+    for iteration in range(1, n_iter + 1):
         np.copyto(previous, sub)
         step()
-        n_steps[rows[moving]] += 1
         np.subtract(previous, sub, out=previous)
         settled = np.abs(previous, out=previous).max(axis=1) <= tol
         settled &= moving
         if not settled.any():
             continue
+        n_steps[rows[settled]] = iteration
         states[rows[settled]] = sub[settled]
         moving &= ~settled
         n_moving = np.count_nonzero(moving)
@@ -338,6 +346,7 @@ def relax(
             step = make_stepper(x_sub, sub, target_sub, beta_sub)
             previous = np.empty_like(sub)
     states[rows[moving]] = sub[moving]
+    n_steps[rows[moving]] = n_iter
     if return_unsettled:
         unsettled = np.zeros(n_samples, dtype=bool)
         unsettled[rows[moving]] = True

@@ -294,7 +294,7 @@ class RelaxationDisplay:
     ...     clf = clf.fit(X, y)
     >>> display = RelaxationDisplay.from_estimator(clf, X[:20], y[:20])
     >>> display.free_energy.shape, display.nudged_energy.shape
-    ((21,), (5,))
+    ((101,), (5,))
     >>> import matplotlib.pyplot as plt
     >>> plt.close(display.figure_)
     """
