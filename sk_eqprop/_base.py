@@ -30,6 +30,7 @@ from ._core import (
     relax,
     zero_states,
 )
+from ._core.workspace import Workspace, take
 from ._hyperparameters import resolve_learning_rates
 
 
@@ -57,6 +58,7 @@ class _Parameters:
         self.optimizer = optimizer  # Adam's moments (solver="adam"), else None
         self.rates = None  # the learning rates of the current epoch
         self._workspace = None
+        self.buffers = Workspace()  # batch-sized scratch arrays, reused across minibatches
 
     @property
     def workspace(self):
@@ -531,10 +533,14 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         return False
 
     @staticmethod
-    def _input_drive(x, W0):
+    def _input_drive(x, W0, workspace=None):
         """``x @ W_0``, constant during relaxation: computed once per batch, checked finite."""
         with np.errstate(over="ignore", invalid="ignore"):
-            x_drive = x @ W0
+            if sp.issparse(x):
+                x_drive = x @ W0
+            else:
+                out = take(workspace, "batch.x_drive", (x.shape[0], W0.shape[1]), W0.dtype)
+                x_drive = np.matmul(x, W0, out=out)
         if not np.isfinite(x_drive).all():
             raise ValueError(
                 "X has values too large for the network (its input to the first hidden "
@@ -553,7 +559,9 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         h_last = states[:, states.shape[1] - weights[-1].shape[0]:]
         return readout_outputs(h_last, weights[-1], biases[-1], link)
 
-    def _relax(self, x_drive, states, n_iter, weights, biases, beta=0.0, target=None):
+    def _relax(
+        self, x_drive, states, n_iter, weights, biases, beta=0.0, target=None, workspace=None
+    ):
         """Relax ``states`` in place with the estimator's dynamics and tolerance.
 
         ``weights`` and ``biases`` are the whole network's; with a readout, its
@@ -572,6 +580,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             target=target,
             tol=self.relax_tol,
             readout=None if link is None else (weights[-1], biases[-1], link),
+            workspace=workspace,
         )
 
     def _train_batch(self, x, target, weight, params, idx, particles, steps=None):
@@ -583,14 +592,19 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         if steps is None:
             steps = {"free": 0, "nudged": 0, "nudged_samples": 0}
         W, b = params.weights, params.biases
+        ws = params.buffers
         link = self._link()
-        x_drive = self._input_drive(x, W[0])
+        x_drive = self._input_drive(x, W[0], ws)
+        n_units = sum(w.shape[1] for w in self._relaxing(W))
+        states = take(ws, "batch.free", (x.shape[0], n_units), W[0].dtype)
         if particles is None:
-            states = zero_states(x.shape[0], self._relaxing(W))
+            states.fill(0.0)
         else:
-            states = particles[idx]
+            np.take(particles, idx, axis=0, out=states)
         # Free phase (beta = 0), from zero states or the persistent particles.
-        steps["free"] += self._relax(x_drive, states, self.n_iter_free, W, b).sum()
+        steps["free"] += self._relax(
+            x_drive, states, self.n_iter_free, W, b, workspace=ws
+        ).sum()
         if particles is not None:
             particles[idx] = states
         outputs = self._outputs(states, W, b, link)
@@ -608,15 +622,21 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             # from the free fixed point. They are relaxed as one batch of 2n rows, each
             # with its own beta: the same arithmetic, in matrix products twice as tall
             # (for 500 x 500 weights a product of 40 rows costs about 1.3x one of 20).
-            both = np.concatenate([states, states])
+            both = take(ws, "batch.nudged", (2 * n, n_units), states.dtype)
+            both[:n], both[n:] = states, states
+            x_drive_both = take(ws, "batch.x_drive_both", (2 * n, x_drive.shape[1]), x_drive.dtype)
+            x_drive_both[:n], x_drive_both[n:] = x_drive, x_drive
+            target_both = take(ws, "batch.target_both", (2 * n, target.shape[1]), states.dtype)
+            target_both[:n], target_both[n:] = target, target
             n_steps = self._relax(
-                np.concatenate([x_drive, x_drive]),
+                x_drive_both,
                 both,
                 self.n_iter_nudged,
                 W,
                 b,
                 np.repeat(np.array([beta, -beta], dtype=states.dtype), n),
-                np.concatenate([target, target]),
+                target_both,
+                workspace=ws,
             )
             nudged, reference = both[:n], both[n:]
             effective_beta = 2.0 * beta
@@ -625,8 +645,11 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 beta = -beta
             reference, effective_beta = states, beta
             # The free states are still needed: nudge a copy.
-            nudged = states.copy()
-            n_steps = self._relax(x_drive, nudged, self.n_iter_nudged, W, b, beta, target)
+            nudged = take(ws, "batch.nudged", states.shape, states.dtype)
+            np.copyto(nudged, states)
+            n_steps = self._relax(
+                x_drive, nudged, self.n_iter_nudged, W, b, beta, target, workspace=ws
+            )
         steps["nudged"] += n_steps.sum()
         steps["nudged_samples"] += n_steps.shape[0]
         if params.optimizer is not None:
@@ -755,14 +778,15 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         tol = _PREDICT_TOL if self.relax_tol is None else self.relax_tol
         n_iter = self._predict_iterations()
         outputs = np.empty((X.shape[0], sizes[-1]), dtype=X.dtype)
+        workspace = Workspace()
         n_unsettled = 0
         for rows in gen_batches(X.shape[0], max(chunk, 1)):
             x = self._network_input(X[rows])
             states = zero_states(x.shape[0], self._relaxing(W))
             _, unsettled = relax(
-                self._input_drive(x, W[0]), states, self._relaxing(W), self._relaxing(b),
-                n_iter, method=self.relaxation, epsilon=self.epsilon, tol=tol,
-                return_unsettled=True,
+                self._input_drive(x, W[0], workspace), states, self._relaxing(W),
+                self._relaxing(b), n_iter, method=self.relaxation, epsilon=self.epsilon,
+                tol=tol, return_unsettled=True,
             )
             n_unsettled += np.count_nonzero(unsettled)
             outputs[rows] = self._outputs(states, W, b, link)

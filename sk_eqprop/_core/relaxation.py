@@ -22,6 +22,7 @@ import numpy as np
 
 from .layout import layer_slices
 from .readout import readout_outputs
+from .workspace import take
 
 # The clip ufunc itself: np.clip adds several microseconds of Python dispatch per call,
 # which the inner loop pays every step.
@@ -46,8 +47,11 @@ def _as_beta(beta, states):
 class _Stepper:
     """Preallocated buffers and constants of one relaxation of one batch."""
 
-    def __init__(self, x_drive, states, weights, biases, beta, target, readout=None):
+    def __init__(
+        self, x_drive, states, weights, biases, beta, target, readout=None, workspace=None
+    ):
         self.states = states
+        self.workspace = workspace
         self.weights = weights
         self.slices = layer_slices(weights)
         self.layers = [states[:, cols] for cols in self.slices]
@@ -56,7 +60,7 @@ class _Stepper:
         self.nudged = np.any(self.beta != 0.0)
         # Everything that stays constant during the relaxation: the input's drive
         # and the biases, plus the nudge ``beta * d`` of an output layer in the energy.
-        self.const = np.empty_like(states)
+        self.const = take(workspace, "step.const", states.shape, states.dtype)
         np.add(x_drive, biases[0], out=self.const[:, self.slices[0]])
         for cols, b in zip(self.slices[1:], biases[1:]):
             self.const[:, cols] = b
@@ -65,14 +69,17 @@ class _Stepper:
         self.readout = readout if self.nudged else None
         if self.readout is not None:
             self.target = target
-            self.readout_buffer = np.empty((states.shape[0], target.shape[1]), states.dtype)
-            self.force = np.empty_like(self.layers[-1])
+            self.readout_buffer = take(
+                workspace, "step.readout", (states.shape[0], target.shape[1]), states.dtype
+            )
+            self.force = take(workspace, "step.force", self.layers[-1].shape, states.dtype)
         elif self.nudged:
             self.const[:, self.slices[-1]] += self.beta * target
         n_free = len(self.layers)
         # Middle layers get a drive from below and from above: one product lands here.
         self.spare = [
-            np.empty_like(s) if 0 < k < n_free - 1 else None for k, s in enumerate(self.layers)
+            take(workspace, f"step.spare{k}", s.shape, s.dtype) if 0 < k < n_free - 1 else None
+            for k, s in enumerate(self.layers)
         ]
 
     def drive_into(self, k, out, weights, sources):
@@ -100,8 +107,11 @@ class _Stepper:
 class _GradientStepper(_Stepper):
     """One step of Eq. 43 for every layer at once."""
 
-    def __init__(self, x_drive, states, weights, biases, beta, target, epsilon, readout=None):
-        super().__init__(x_drive, states, weights, biases, beta, target, readout)
+    def __init__(
+        self, x_drive, states, weights, biases, beta, target, epsilon, readout=None,
+        workspace=None,
+    ):
+        super().__init__(x_drive, states, weights, biases, beta, target, readout, workspace)
         eps = float(epsilon)
         self.epsilon = eps
         # s <- clip(s - eps dF/ds) = clip((1 - eps) s + eps drive) for hidden layers, and
@@ -113,8 +123,11 @@ class _GradientStepper(_Stepper):
             rows = 1 if np.ndim(self.beta) == 0 else states.shape[0]
             self.decay = np.full((rows, states.shape[1]), 1.0 - eps, dtype=states.dtype)
             self.decay[:, self.slices[-1]] = 1.0 - eps - eps * self.beta
-        self.scaled_weights = [None] + [eps * W for W in weights[1:]]
-        self.drive = np.empty_like(states)
+        self.scaled_weights = [None] + [
+            np.multiply(W, eps, out=take(workspace, f"step.scaled{k}", W.shape, W.dtype))
+            for k, W in enumerate(weights[1:], start=1)
+        ]
+        self.drive = take(workspace, "step.drive", states.shape, states.dtype)
         self.drive_layers = [self.drive[:, cols] for cols in self.slices]
 
     def __call__(self):
@@ -132,8 +145,10 @@ class _GradientStepper(_Stepper):
 class _LayerwiseStepper(_Stepper):
     """One sweep of exact block-coordinate descent: even layers, then odd layers."""
 
-    def __init__(self, x_drive, states, weights, biases, beta, target, readout=None):
-        super().__init__(x_drive, states, weights, biases, beta, target, readout)
+    def __init__(
+        self, x_drive, states, weights, biases, beta, target, readout=None, workspace=None
+    ):
+        super().__init__(x_drive, states, weights, biases, beta, target, readout, workspace)
         n_free = len(self.layers)
         # Free layer k (0-based) is layer k + 1 of the network; the input is layer 0.
         self.order = [k for k in range(n_free) if k % 2 == 1] + [
@@ -248,6 +263,7 @@ def relax(
     tol=None,
     return_unsettled=False,
     readout=None,
+    workspace=None,
 ):
     """Relax with either dynamics, optionally stopping each sample once it has settled.
 
@@ -271,6 +287,8 @@ def relax(
         A readout layer outside the energy (:mod:`.readout`): ``weights`` and
         ``biases`` then describe the hidden layers only, and a nudge pulls the
         readout's outputs ``link(h_last weight + bias)`` towards ``target``.
+    workspace : Workspace or None, default=None
+        Where to take the relaxation's scratch arrays from (:mod:`.workspace`).
     return_unsettled : bool, default=False
         Also return which samples had not settled after ``n_iter`` steps.
 
@@ -287,11 +305,12 @@ def relax(
     def make_stepper(x_sub, states_sub, target_sub, beta_sub):
         if method == "gradient":
             return _GradientStepper(
-                x_sub, states_sub, weights, biases, beta_sub, target_sub, epsilon, readout
+                x_sub, states_sub, weights, biases, beta_sub, target_sub, epsilon, readout,
+                workspace,
             )
         if method == "layerwise":
             return _LayerwiseStepper(
-                x_sub, states_sub, weights, biases, beta_sub, target_sub, readout
+                x_sub, states_sub, weights, biases, beta_sub, target_sub, readout, workspace
             )
         raise ValueError(f"Unknown relaxation {method!r}; expected one of {RELAXATIONS}.")
 
@@ -319,9 +338,11 @@ def relax(
     rows = np.arange(n_samples)  # the sample of each row of the working copy
     moving = np.ones(n_samples, dtype=bool)
     beta_sub = _as_beta(beta, states)
-    sub, x_sub, target_sub = states.copy(), x_drive, target
+    sub = take(workspace, "relax.working", states.shape, states.dtype)
+    np.copyto(sub, states)
+    x_sub, target_sub = x_drive, target
     step = make_stepper(x_sub, sub, target_sub, beta_sub)
-    previous = np.empty_like(sub)
+    previous = take(workspace, "relax.previous", sub.shape, sub.dtype)
     for iteration in range(1, n_iter + 1):
         np.copyto(previous, sub)
         step()
@@ -344,7 +365,7 @@ def relax(
                 beta_sub = beta_sub[moving]
             moving = np.ones(n_moving, dtype=bool)
             step = make_stepper(x_sub, sub, target_sub, beta_sub)
-            previous = np.empty_like(sub)
+            previous = take(workspace, "relax.previous", sub.shape, sub.dtype)
     states[rows[moving]] = sub[moving]
     n_steps[rows[moving]] = n_iter
     if return_unsettled:
