@@ -49,6 +49,8 @@ def reproduce_command(args):
 
     preset = "fast" if args.fast else args.variant
     overrides = {"max_iter": args.epochs} if args.epochs else {}
+    if args.verbose:
+        overrides["verbose"] = args.verbose
     params = {**preset_hyperparameters(args.arch, preset), **overrides}
     print(f"sk_eqprop {__version__}: the paper's {args.arch} network on MNIST, {preset} "
           "hyperparameters")
@@ -82,7 +84,11 @@ def main(argv=None):
     repro.add_argument("--epochs", type=int, help="number of epochs (default: the preset's)")
     repro.add_argument("--data", help="path of mnist.pkl.gz (default: $SK_EQPROP_MNIST, "
                        "scikit-learn's data home, or OpenML)")
-    repro.add_argument("--random-state", type=int, default=0)
+    # Given after the subcommand, these override the values given before it; absent,
+    # they leave those (and their defaults) alone.
+    repro.add_argument("--random-state", type=int, default=argparse.SUPPRESS)
+    repro.add_argument("--verbose", type=int, default=argparse.SUPPRESS,
+                       help="the estimator's own progress lines, besides the per-epoch record")
     args = parser.parse_args(argv)
     if args.command == "reproduce":
         return reproduce_command(args)

@@ -222,9 +222,19 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     _numeric_targets = False
     _counts_errors = True
 
+    @staticmethod
     @abstractmethod
-    def _validation_score(self, params, X, y):
+    def _score_metric(y_true, y_pred, sample_weight=None):
+        """The metric of ``score`` (accuracy, R^2), also used for early stopping."""
+
+    @abstractmethod
+    def _decode(self, outputs):
+        """Predictions from the output units (classes, label indicators or targets)."""
+
+    def _validation_score(self, params, X, y, sample_weight=None):
         """Score of the parameters being trained on held-out data (higher is better)."""
+        outputs = self._relax_outputs(X, params.weights, params.biases, warn=False)
+        return float(self._score_metric(y, self._decode(outputs), sample_weight=sample_weight))
 
     # ------------------------------------------------------------------ fit
     def _hidden_sizes(self):
@@ -310,7 +320,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             if self._counts_errors:
                 self.train_error_curve_ = []
             self._no_improvement_count = 0
-            self.best_loss_ = np.inf
+            # As MLP: with early stopping the validation score decides, not the loss.
+            self.best_loss_ = None if self.early_stopping else np.inf
             if self.early_stopping:
                 self.validation_scores_ = []
                 self.best_validation_score_ = -np.inf
@@ -345,8 +356,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             mean, variance = mean_variance_axis(X, axis=0)
             offset = np.zeros(X.shape[1])
             scale = np.sqrt(variance + mean**2)
-        else:
-            offset, scale = X.mean(axis=0), X.std(axis=0)
+        else:  # in float64: float32 squares of large features overflow
+            offset, scale = X.mean(axis=0, dtype=np.float64), X.std(axis=0, dtype=np.float64)
         scale[~(scale > 10 * np.finfo(X.dtype).eps * np.maximum(np.abs(offset), 1))] = 1.0
         self.input_offset_ = offset.astype(X.dtype)
         self.input_scale_ = scale.astype(X.dtype)
@@ -425,10 +436,11 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
 
     def _split_validation(self, X, y, targets, sample_weight):
         """Hold out ``validation_fraction`` of the data for early stopping (stratified for
-        single-label classifiers). Returns the training part and ``(X_val, y_val)``."""
+        single-label classifiers). Returns the training part and ``(X_val, y_val, w_val)``,
+        with ``w_val`` the validation part's sample weights (None without weights)."""
         weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
         try:
-            X, X_val, targets, _, y, y_val, weights, _ = train_test_split(
+            X, X_val, targets, _, y, y_val, weights, weights_val = train_test_split(
                 X,
                 targets,
                 y,
@@ -449,15 +461,16 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 "The validation set is too small; increase validation_fraction "
                 "or the number of samples, or set early_stopping=False."
             )
-        sample_weight = None if sample_weight is None else weights
-        return X, y, targets, sample_weight, (X_val, y_val)
+        if sample_weight is None:
+            return X, y, targets, None, (X_val, y_val, None)
+        return X, y, targets, weights, (X_val, y_val, weights_val)
 
     def _run_epochs(self, X, y, targets, sample_weight, params, incremental):
         """The epochs of one training call, as MLP's ``_fit_stochastic``."""
         rng = self._random_state
-        X_val = y_val = None
+        validation = None
         if self.early_stopping:
-            X, y, targets, sample_weight, (X_val, y_val) = self._split_validation(
+            X, y, targets, sample_weight, validation = self._split_validation(
                 X, y, targets, sample_weight
             )
         n_samples = X.shape[0]
@@ -500,7 +513,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 if self._counts_errors:
                     self.train_error_curve_.append(errors / total_weight)
                 self._on_epoch_end(params)
-                stop, improved = self._update_no_improvement_count(params, X_val, y_val)
+                stop, improved = self._update_no_improvement_count(params, validation)
                 if improved:
                     best_params = params.copy()
                 if self.verbose:
@@ -688,11 +701,11 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             "previously fitted model, if any, is unchanged."
         )
 
-    def _update_no_improvement_count(self, params, X_val, y_val):
+    def _update_no_improvement_count(self, params, validation):
         """Early-stopping bookkeeping, as in MLP. Returns (stop, improved)."""
         improved = False
         if self.early_stopping:
-            score = self._validation_score(params, X_val, y_val)
+            score = self._validation_score(params, *validation)
             self.validation_scores_.append(score)
             if score < self.best_validation_score_ + self.tol:
                 self._no_improvement_count += 1
@@ -703,6 +716,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 improved = True
         else:
             loss = self.loss_curve_[-1]
+            if self.best_loss_ is None:  # the previous fit stopped early on validation
+                self.best_loss_ = np.inf
             if loss > self.best_loss_ - self.tol:
                 self._no_improvement_count += 1
             else:

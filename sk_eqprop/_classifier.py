@@ -218,8 +218,10 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         Fraction of training examples misclassified at their free fixed point
         during each epoch (measured while training, as in the paper).
 
-    best_loss_ : float
-        Lowest ``loss_`` so far.
+    best_loss_ : float or None
+        Lowest ``loss_`` so far; None with ``early_stopping``, where the
+        validation score decides (``best_validation_score_``), as in
+        :class:`~sklearn.neural_network.MLPClassifier`.
 
     validation_scores_ : list of float or None
         Validation accuracy of every epoch with ``early_stopping``, else None.
@@ -486,9 +488,7 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
     def _stratify_validation(self):
         return not self._multilabel
 
-    def _validation_score(self, params, X, y):
-        outputs = self._relax_outputs(X, params.weights, params.biases, warn=False)
-        return float(accuracy_score(y, self._decode(outputs)))
+    _score_metric = staticmethod(accuracy_score)
 
     def _decode(self, outputs):
         if self._multilabel:

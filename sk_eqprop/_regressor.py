@@ -137,8 +137,8 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     loss_curve_ : list of float
         ``loss_`` of every epoch.
 
-    best_loss_ : float
-        Lowest ``loss_`` so far.
+    best_loss_ : float or None
+        Lowest ``loss_`` so far; None with ``early_stopping``.
 
     validation_scores_ : list of float or None
         Validation R^2 of every epoch with ``early_stopping``, else None.
@@ -334,9 +334,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         y = outputs.astype(np.float64) * self.target_scale_ + self.target_offset_
         return y.ravel() if self._y_ndim == 1 else y
 
-    def _validation_score(self, params, X, y):
-        outputs = self._relax_outputs(X, params.weights, params.biases, warn=False)
-        return float(r2_score(y, self._decode(outputs)))
+    _score_metric = staticmethod(r2_score)
 
     def _validation_label(self, score):
         return f"val R2 {score:.4f}"

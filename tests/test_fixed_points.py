@@ -160,3 +160,26 @@ def test_readout_nudge_approaches_the_gradient_of_the_loss_as_beta_goes_to_zero(
         (estimate,), _ = contrastive_gradient(x, s0, sb, beta, [W0])
         errors.append(np.abs(estimate - true).max())
     assert errors[2] < errors[0] and errors[2] < 0.05 * np.abs(true).max() + 1e-6
+
+
+def test_input_scaling_of_huge_float32_features_stays_finite():
+    X, y = make_moons(100, noise=0.2, random_state=0)
+    X = (X * 1e30).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = EqPropClassifier(max_iter=20, random_state=0).fit(X, y)
+    assert np.isfinite(clf.input_scale_).all() and clf.score(X, y) > 0.8
+
+
+def test_default_multilabel_classifier_uses_a_logistic_readout():
+    from sklearn.datasets import make_multilabel_classification
+
+    X, Y = make_multilabel_classification(n_samples=300, n_features=10, n_classes=4,
+                                          random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = EqPropClassifier(random_state=0).fit(X, Y)
+    proba = clf.predict_proba(X)
+    assert proba.shape == Y.shape and ((proba > 0) & (proba < 1)).all()
+    np.testing.assert_array_equal(clf.predict(X), (proba > 0.5).astype(int))
+    assert clf.score(X, Y) > 0.5  # subset accuracy, well above chance (1/16)

@@ -43,3 +43,46 @@ def test_reproduce_command_rejects_unknown_architecture(capsys):
     with pytest.raises(SystemExit):
         main(["reproduce", "--arch", "784-10"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, seed, verbose",
+    [
+        (["--random-state", "3", "reproduce"], 3, 0),
+        (["reproduce", "--random-state", "5"], 5, 0),
+        (["--random-state", "3", "reproduce", "--random-state", "5"], 5, 0),
+        (["--verbose", "1", "reproduce"], 0, 1),
+        (["reproduce"], 0, 0),
+    ],
+)
+def test_reproduce_command_takes_the_top_level_seed_and_verbosity(monkeypatch, argv, seed, verbose):
+    """The subcommand's defaults must not override what was given before it."""
+    import sk_eqprop.__main__ as cli
+
+    seen = {}
+
+    def fake_reproduce_command(args):
+        seen["seed"], seen["verbose"] = args.random_state, args.verbose
+
+    monkeypatch.setattr(cli, "reproduce_command", fake_reproduce_command)
+    main(argv)
+    assert seen == {"seed": seed, "verbose": verbose}
+
+
+def test_reproduce_command_passes_seed_and_verbosity_to_the_run(monkeypatch, capsys):
+    import sk_eqprop._reproduce as runner
+    import sk_eqprop.datasets as datasets
+
+    calls = {}
+
+    class Record:
+        history_ = [dict(train_error=0.1, val_error=0.2, test_error=0.3, fit_seconds=1.0)]
+
+    def fake_reproduce(arch, preset, *, params, mnist, random_state):
+        calls.update(params=params, random_state=random_state)
+        return Record()
+
+    monkeypatch.setattr(runner, "reproduce", fake_reproduce)
+    monkeypatch.setattr(datasets, "load_mnist", lambda path=None: None)
+    main(["--random-state", "3", "--verbose", "1", "reproduce", "--epochs", "2"])
+    assert calls == {"params": {"max_iter": 2, "verbose": 1}, "random_state": 3}
