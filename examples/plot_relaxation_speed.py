@@ -17,7 +17,7 @@ How many fewer, and what does it buy when training?
 # ----------------------
 # We fit a network with one hidden layer of 64 units, then relax 300 test images from
 # zero states with each dynamics, using the numerical core's
-# :func:`~sk_eqprop._core.relax` with a tolerance: each image stops as soon as
+# :func:`~sk_eqprop.inspection.free_phase` with a tolerance: each image stops as soon as
 # none of its units moves by more than ``1e-4`` in one step (sweep), and the
 # number of steps it took is returned.
 import time
@@ -31,7 +31,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import minmax_scale
 
 from sk_eqprop import EqPropClassifier
-from sk_eqprop._core import relax, zero_states
+from sk_eqprop.inspection import free_phase
 
 X, y = load_digits(return_X_y=True)
 X = minmax_scale(X)
@@ -50,17 +50,11 @@ clf = EqPropClassifier(**PAPER, hidden_layer_sizes=(64,), max_iter=10, random_st
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)  # 10 epochs are enough here
     clf.fit(X_train, y_train)
-weights, biases = clf.coefs_, clf.intercepts_
-
 x = X_test[:300]
-x_drive = x @ weights[0]  # the clamped input's drive, constant during relaxation
 n_steps, states, seconds = {}, {}, {}
 for method in ["gradient", "layerwise"]:
-    s = zero_states(len(x), weights)
     start = time.perf_counter()
-    n_steps[method] = relax(
-        x_drive, s, weights, biases, 1000, method=method, epsilon=0.5, tol=1e-4
-    )
+    s, n_steps[method] = free_phase(clf, x, relaxation=method, tol=1e-4, max_iter=1000)
     seconds[method] = time.perf_counter() - start
     states[method] = s
     print(

@@ -160,7 +160,7 @@ def gradient_alignment(estimator, X, y, *, beta=None, n_iter=None):
     how well that holds for a given network and data: it relaxes the free
     phase from zero states, then a nudged phase at ``beta`` from the free
     fixed point, both for ``n_iter`` steps with the estimator's dynamics, and
-    compares the EqProp estimate (:func:`sk_eqprop._core.contrastive_gradient`)
+    compares the EqProp estimate (the contrastive term of Eq. 13, divided by ``beta``)
     with the exact gradient of the mean cost at that same free fixed point.
 
     The exact gradient is computed by the implicit-function theorem, not by
