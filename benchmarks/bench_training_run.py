@@ -69,7 +69,8 @@ def main(argv=None):
     print(f"{'mean':>5} {epochs.mean():>8.1f} {epochs.mean() / paper:>8.3f}")
     val = 1 - fast.score(mnist.X_val, mnist.y_val)
     test = 1 - fast.score(mnist.X_test, mnist.y_test)
-    print(f"fast preset (random_state={args.random_state}): validation error {100 * val:.2f}%, test error {100 * test:.2f}%")
+    print(f"fast preset (random_state={args.random_state}): validation error {100 * val:.2f}%, "
+          f"test error {100 * test:.2f}%")
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ import argparse
 import time
 
 import numpy as np
-
 from _common import load_data
+
 from sk_eqprop import EqPropClassifier, fast_hyperparameters, paper_hyperparameters
 
 

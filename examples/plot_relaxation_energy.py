@@ -102,7 +102,7 @@ for beta in [0.1, 0.5, 1.0, 2.0]:
 # exact gradient of the cost at the free fixed point (a cosine of 1: the same
 # direction; a norm ratio of 1: the same size). The paper's Theorem 1 says they
 # agree as ``beta`` goes to 0.
-from sk_eqprop.inspection import gradient_alignment
+from sk_eqprop.inspection import gradient_alignment  # noqa: E402 (a gallery script imports where it uses)
 
 for beta in [0.01, 0.1, 1.0]:
     result = gradient_alignment(clf, X_test[:200], y_test[:200], beta=beta)

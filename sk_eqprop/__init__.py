@@ -1,8 +1,8 @@
 """Equilibrium Propagation estimators for scikit-learn."""
 
 from ._classifier import EqPropClassifier
-from ._regressor import EqPropRegressor
 from ._hyperparameters import PAPER_ARCHITECTURES, fast_hyperparameters, paper_hyperparameters
+from ._regressor import EqPropRegressor
 
 __version__ = "0.1.0"
 

@@ -33,7 +33,6 @@ from ._core import (
 from ._core.workspace import Workspace, take
 from ._hyperparameters import resolve_learning_rates
 
-
 # States live in [0, 1], so a weight far beyond this saturates its unit whatever the
 # input: such weights only come from a learning rate, beta or input scale that is far
 # too large, and training with them produces garbage before it overflows.
@@ -283,6 +282,10 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
+            if not sample_weight.any():  # scikit-learn < 1.7 lets these through
+                raise ValueError(
+                    "sample_weight must contain at least one non-zero weight; all are 0."
+                )
         y = self._check_y(y)
         targets = self._prepare_targets(y, X.dtype, incremental=incremental, reset=first_call)
         layer_sizes = [X.shape[1], *hidden, targets.shape[1]]
@@ -303,7 +306,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 "makes the output's energy concave in the -beta phase: its exact minimiser "
                 "snaps every output unit to 0 or 1, and learning suffers. Use beta < 1 "
                 "(e.g. 0.5), nudging='positive', or relaxation='gradient'.",
-                UserWarning,
+                UserWarning, stacklevel=2,
             )
 
         if first_call:
@@ -531,12 +534,12 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                     warnings.warn(
                         f"EqProp: maximum iterations ({self.max_iter}) reached and the "
                         "optimization hasn't converged yet; increase max_iter.",
-                        ConvergenceWarning,
+                        ConvergenceWarning, stacklevel=2,
                     )
         except KeyboardInterrupt:
             if params.diverged():
                 raise
-            warnings.warn("Training interrupted by user; keeping the model trained so far.")
+            warnings.warn("Training interrupted by user; keeping the model trained so far.", stacklevel=2)
         self._commit(best_params if best_params is not None else params)
 
     def _on_epoch_end(self, params):
@@ -812,6 +815,6 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 "per iteration); their outputs are not at a fixed point. Increase "
                 "n_iter_predict"
                 + (", or use relaxation='layerwise'." if self.relaxation == "gradient" else "."),
-                ConvergenceWarning,
+                ConvergenceWarning, stacklevel=2,
             )
         return outputs

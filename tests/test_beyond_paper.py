@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import paper_network
 from sklearn.datasets import load_diabetes, load_digits, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, cross_val_score, train_test_split
@@ -16,8 +17,6 @@ from sklearn.preprocessing import StandardScaler
 import sk_eqprop._base
 from sk_eqprop import EqPropClassifier, EqPropRegressor
 from sk_eqprop._core.update import apply_contrastive_update
-
-from conftest import paper_network
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

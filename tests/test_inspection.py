@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import paper_network
 from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 from sklearn.neural_network import MLPClassifier
@@ -23,8 +24,6 @@ from sk_eqprop._core import (
 )
 from sk_eqprop.inspection import LossCurveDisplay, RelaxationDisplay, gradient_alignment
 from sk_eqprop.inspection._alignment import _implicit_gradient
-
-from conftest import paper_network
 
 
 @pytest.fixture(scope="module")

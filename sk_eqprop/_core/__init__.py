@@ -20,9 +20,9 @@ Gap between Energy-Based Models and Backpropagation", Front. Comput. Neurosci.
 from .energy import cost, energy, layer_drives, rho, total_energy
 from .initialization import glorot_uniform
 from .layout import free_layer_sizes, split_states, zero_states
-from .relaxation import RELAXATIONS, relax, relax_gradient, relax_layerwise
 from .optimizers import SGD, Adam, eqprop_direction
 from .readout import LINKS, readout_direction, readout_loss, readout_outputs
+from .relaxation import RELAXATIONS, relax, relax_gradient, relax_layerwise
 from .update import apply_contrastive_update, contrastive_direction, contrastive_gradient
 
 __all__ = [

@@ -24,7 +24,6 @@ from .layout import layer_slices
 from .readout import readout_outputs
 from .workspace import take
 
-
 RELAXATIONS = ("gradient", "layerwise")
 
 

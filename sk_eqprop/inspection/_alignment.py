@@ -304,7 +304,7 @@ def gradient_alignment(estimator, X, y, *, beta=None, n_iter=None):
             f"The relaxation has not reached its fixed points (residual {residual:.2g} "
             f"after n_iter={n_iter} steps, not small next to beta={beta:g}); the "
             "comparison measures the relaxation error more than EqProp. Increase n_iter.",
-            UserWarning,
+            UserWarning, stacklevel=2,
         )
     eqprop_grads, true_grads = eq_w + eq_b, true_w + true_b
     names = [f"coefs_[{k}]" for k in range(len(weights))]
