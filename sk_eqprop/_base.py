@@ -250,16 +250,27 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             )
         return [int(n) for n in sizes]
 
-    def _fit(self, X, y, incremental, sample_weight=None):
-        """Validate, then train; a call that raises leaves the estimator as it was."""
+    def _fit(self, X, y, incremental, sample_weight=None, classes=None):
+        """Validate, then train; a call that raises leaves the estimator as it was.
+
+        This is the only rollback: everything a training call changes is in
+        ``vars(self)`` (the weights are trained in place), and a failed or
+        diverged call, or one interrupted before its first epoch ends, gets the
+        snapshot back.
+        """
         state = self._snapshot()
         try:
-            return self._fit_unguarded(X, y, incremental, sample_weight)
+            return self._fit_unguarded(X, y, incremental, sample_weight, classes)
         except BaseException:
             self._restore(state)
             raise
 
-    def _fit_unguarded(self, X, y, incremental, sample_weight):
+    def _check_partial_fit_classes(self, classes):
+        """Hook: the classifier checks and stores ``classes`` on the first ``partial_fit``."""
+
+    def _fit_unguarded(self, X, y, incremental, sample_weight, classes):
+        if incremental:
+            self._check_partial_fit_classes(classes)
         first_call = not hasattr(self, "coefs_") or not (self.warm_start or incremental)
         hidden = self._hidden_sizes()
         if incremental and self.early_stopping:
@@ -332,9 +343,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 self.validation_scores_ = None
                 self.best_validation_score_ = None
         else:
-            # Copies: a run that fails leaves the fitted model as it was.
-            weights = [W.copy() for W in self.coefs_]
-            biases = [b.copy() for b in self.intercepts_]
+            weights, biases = self.coefs_, self.intercepts_  # trained in place
             if self._optimizer_class() is Adam:
                 optimizer = Adam.from_state(weights, biases, getattr(self, "_adam_state", None))
             else:
@@ -415,11 +424,9 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         return tuple(rate * factor for rate in self.learning_rates_)
 
     def _snapshot(self):
-        """The fitted state, to restore if a training call fails."""
-        state = {k: (list(v) if isinstance(v, list) else v) for k, v in vars(self).items()}
-        if "_random_state" in state:
-            state["_random_state"] = copy.deepcopy(state["_random_state"])
-        return state
+        """A deep copy of the fitted state (weights, curves, random state), to restore if a
+        training call fails."""
+        return copy.deepcopy(vars(self))
 
     def _restore(self, state):
         for key in [k for k in vars(self) if k not in state]:

@@ -387,18 +387,15 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         self : EqPropClassifier
             The trained estimator.
         """
-        first_call = not hasattr(self, "classes_")
-        try:
-            if _check_partial_fit_first_call(self, classes) and len(self.classes_) < 2:
-                raise ValueError(
-                    "partial_fit needs at least two classes in `classes`, got "
-                    f"{list(classes)!r}."
-                )
-            return self._fit(X, y, incremental=True, sample_weight=sample_weight)
-        except BaseException:
-            if first_call and hasattr(self, "classes_"):
-                del self.classes_  # a failed first call leaves the estimator unfitted
-            raise
+        return self._fit(
+            X, y, incremental=True, sample_weight=sample_weight, classes=classes
+        )
+
+    def _check_partial_fit_classes(self, classes):
+        if _check_partial_fit_first_call(self, classes) and len(self.classes_) < 2:
+            raise ValueError(
+                f"partial_fit needs at least two classes in `classes`, got {list(classes)!r}."
+            )
 
     def _check_y(self, y):
         if y.ndim == 2 and y.shape[1] == 1:  # a column of labels, as MLPClassifier
