@@ -25,6 +25,7 @@ from ._core import (
     cost,
     eqprop_direction,
     glorot_uniform,
+    nudged_phases,
     readout_loss,
     readout_outputs,
     relax,
@@ -582,28 +583,24 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         h_last = states[:, states.shape[1] - weights[-1].shape[0]:]
         return readout_outputs(h_last, weights[-1], biases[-1], link)
 
-    def _relax(
-        self, x_drive, states, n_iter, weights, biases, beta=0.0, target=None, workspace=None
-    ):
-        """Relax ``states`` in place with the estimator's dynamics and tolerance.
-
-        ``weights`` and ``biases`` are the whole network's; with a readout, its
-        layer pulls the last hidden layer in the nudged phase.
-        """
+    def _relaxation_settings(self, weights, biases):
+        """The estimator's dynamics, step size, tolerance and readout, as ``relax`` takes them."""
         link = self._link()
-        return relax(
-            x_drive,
-            states,
-            self._relaxing(weights),
-            self._relaxing(biases),
-            n_iter,
+        return dict(
             method=self.relaxation,
             epsilon=self.epsilon,
-            beta=beta,
-            target=target,
             tol=self.relax_tol,
             readout=None if link is None else (weights[-1], biases[-1], link),
-            workspace=workspace,
+        )
+
+    def _relax(self, x_drive, states, n_iter, weights, biases, workspace=None):
+        """Relax the free phase of ``states`` in place with the estimator's settings.
+
+        ``weights`` and ``biases`` are the whole network's.
+        """
+        return relax(
+            x_drive, states, self._relaxing(weights), self._relaxing(biases), n_iter,
+            **self._relaxation_settings(weights, biases), workspace=workspace,
         )
 
     def _train_batch(self, x, target, weight, params, idx, particles, steps=None):
@@ -638,41 +635,15 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         batch_cost, batch_errors = float(costs.sum()), float(errors.sum())
 
         # Weakly clamped phase(s), from the free fixed point.
-        beta = float(self.beta)
         n = x.shape[0]
-        if self.nudging == "symmetric":
-            # Centered estimate (Laborieux et al., 2021): phases at +beta and -beta, both
-            # from the free fixed point. They are relaxed as one batch of 2n rows, each
-            # with its own beta: the same arithmetic, in matrix products twice as tall
-            # (for 500 x 500 weights a product of 40 rows costs about 1.3x one of 20).
-            both = take(ws, "batch.nudged", (2 * n, n_units), states.dtype)
-            both[:n], both[n:] = states, states
-            x_drive_both = take(ws, "batch.x_drive_both", (2 * n, x_drive.shape[1]), x_drive.dtype)
-            x_drive_both[:n], x_drive_both[n:] = x_drive, x_drive
-            target_both = take(ws, "batch.target_both", (2 * n, target.shape[1]), states.dtype)
-            target_both[:n], target_both[n:] = target, target
-            n_steps = self._relax(
-                x_drive_both,
-                both,
-                self.n_iter_nudged,
-                W,
-                b,
-                np.repeat(np.array([beta, -beta], dtype=states.dtype), n),
-                target_both,
-                workspace=ws,
-            )
-            nudged, reference = both[:n], both[n:]
-            effective_beta = 2.0 * beta
-        else:
-            if self.nudging == "random_sign" and self._random_state.randint(2):
-                beta = -beta
-            reference, effective_beta = states, beta
-            # The free states are still needed: nudge a copy.
-            nudged = take(ws, "batch.nudged", states.shape, states.dtype)
-            np.copyto(nudged, states)
-            n_steps = self._relax(
-                x_drive, nudged, self.n_iter_nudged, W, b, beta, target, workspace=ws
-            )
+        sign = 1.0
+        if self.nudging == "random_sign" and self._random_state.randint(2):
+            sign = -1.0
+        reference, nudged, effective_beta, n_steps = nudged_phases(
+            x_drive, states, self._relaxing(W), self._relaxing(b), self.n_iter_nudged,
+            beta=self.beta, target=target, nudging=self.nudging, sign=sign,
+            **self._relaxation_settings(W, b), workspace=ws,
+        )
         steps["nudged"] += n_steps.sum()
         steps["nudged_samples"] += n_steps.shape[0]
         if params.optimizer is not None:

@@ -21,12 +21,14 @@ from .energy import cost, energy, layer_drives, rho, total_energy
 from .initialization import glorot_uniform
 from .layout import free_layer_sizes, split_states, zero_states
 from .optimizers import SGD, Adam, eqprop_direction
+from .phases import NUDGINGS, nudged_phases
 from .readout import LINKS, readout_direction, readout_loss, readout_outputs
 from .relaxation import RELAXATIONS, relax, relax_gradient, relax_layerwise
 from .update import apply_contrastive_update, contrastive_direction, contrastive_gradient
 
 __all__ = [
     "LINKS",
+    "NUDGINGS",
     "SGD",
     "Adam",
     "eqprop_direction",
@@ -42,6 +44,7 @@ __all__ = [
     "free_layer_sizes",
     "glorot_uniform",
     "layer_drives",
+    "nudged_phases",
     "relax",
     "relax_gradient",
     "relax_layerwise",

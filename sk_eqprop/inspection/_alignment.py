@@ -9,7 +9,14 @@ from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
-from .._core import contrastive_gradient, layer_drives, relax, split_states, zero_states
+from .._core import (
+    contrastive_gradient,
+    layer_drives,
+    nudged_phases,
+    relax,
+    split_states,
+    zero_states,
+)
 from .._core.layout import layer_slices
 
 # With n_iter=None a sample stops relaxing once no unit moves by more than _SETTLED in
@@ -285,18 +292,18 @@ def gradient_alignment(estimator, X, y, *, beta=None, n_iter=None):
     x_drive = X @ weights[0]
     free = zero_states(X.shape[0], weights)
     relax(x_drive, free, weights, biases, n_iter, **settings)
-    nudged = free.copy()
-    relax(x_drive, nudged, weights, biases, n_iter, beta=beta, target=target, **settings)
-    if estimator.nudging == "symmetric":
-        reference = free.copy()
-        relax(x_drive, reference, weights, biases, n_iter, beta=-beta, target=target, **settings)
-        eq_w, eq_b = contrastive_gradient(X, reference, nudged, 2.0 * beta, weights)
-    else:
-        eq_w, eq_b = contrastive_gradient(X, free, nudged, beta, weights)
+    # The estimator's nudging, with +beta for the random sign (the two signs agree in
+    # expectation): the same phases as training runs.
+    symmetric = estimator.nudging == "symmetric"
+    reference, nudged, effective_beta, _ = nudged_phases(
+        x_drive, free, weights, biases, n_iter, beta=beta, target=target,
+        nudging="symmetric" if symmetric else "positive", **settings,
+    )
+    eq_w, eq_b = contrastive_gradient(X, reference, nudged, effective_beta, weights)
     true_w, true_b = _implicit_gradient(X, free, target, weights)
 
     phases = [(free, 0.0), (nudged, beta)]
-    if estimator.nudging == "symmetric":
+    if symmetric:
         phases.append((reference, -beta))
     residual = max(_residual(X, s, weights, biases, b, target) for s, b in phases)
     if residual > beta / 100:
