@@ -21,14 +21,14 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from ._core import (
     SGD,
     Adam,
-    apply_contrastive_update,
+    ContrastiveSGD,
     cost,
-    eqprop_direction,
     glorot_uniform,
     nudged_phases,
     readout_loss,
     readout_outputs,
     relax,
+    scheduled_rates,
     zero_states,
 )
 from ._core.workspace import Workspace, take
@@ -50,28 +50,20 @@ _PREDICT_WORKING_MEMORY = 32
 
 
 class _Parameters:
-    """Weights and biases being trained: a private copy, committed to the estimator on success."""
+    """Weights and biases being trained, with their optimizer, committed to the estimator
+    at the end of the training call."""
 
-    def __init__(self, weights, biases, optimizer=None):
+    def __init__(self, weights, biases, optimizer):
         self.weights = weights
         self.biases = biases
-        self.optimizer = optimizer  # Adam's moments (solver="adam"), else None
-        self.rates = None  # the learning rates of the current epoch
-        self._workspace = None
+        self.optimizer = optimizer  # rates, schedule position, penalty, Adam's moments
         self.buffers = Workspace()  # batch-sized scratch arrays, reused across minibatches
-
-    @property
-    def workspace(self):
-        """Scratch arrays for the weight updates, allocated once per training call."""
-        if self._workspace is None:
-            self._workspace = [np.empty_like(W) for W in self.weights]
-        return self._workspace
 
     def copy(self):
         return _Parameters(
             [W.copy() for W in self.weights],
             [b.copy() for b in self.biases],
-            None if self.optimizer is None else self.optimizer.copy(),
+            self.optimizer.copy(),
         )
 
     def diverged(self):
@@ -328,7 +320,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 layer_sizes, self._random_state, dtype=X.dtype, gain=self.init_gain
             )
             biases[-1][...] = self._initial_output_bias(targets)
-            params = _Parameters(weights, biases, self._new_optimizer(weights, biases))
+            params = _Parameters(weights, biases, self._new_optimizer(weights, biases, learning_rates))
             self.n_iter_ = 0
             self.t_ = 0
             self.loss_curve_ = []
@@ -345,10 +337,9 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 self.best_validation_score_ = None
         else:
             weights, biases = self.coefs_, self.intercepts_  # trained in place
-            if self._optimizer_class() is Adam:
-                optimizer = Adam.from_state(weights, biases, getattr(self, "_adam_state", None))
-            else:
-                optimizer = self._new_optimizer(weights, biases)
+            optimizer = self._new_optimizer(weights, biases, learning_rates)
+            if isinstance(optimizer, Adam):
+                optimizer.load_state(getattr(self, "_adam_state", None))
             params = _Parameters(weights, biases, optimizer)
             if not hasattr(self, "_random_state"):
                 self._random_state = check_random_state(self.random_state)
@@ -385,16 +376,14 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         x /= self.input_scale_
         return x
 
-    def _optimizer_class(self):
-        """Adam for ``solver="adam"``; plain steps for "sgd" (None: the paper's fused
-        update, for a network without readout)."""
+    def _new_optimizer(self, weights, biases, learning_rates):
+        """Adam for ``solver="adam"``; for "sgd", the paper's fused update (plain steps
+        with a readout)."""
         if self.solver == "adam":
-            return Adam
-        return SGD if self.output == "readout" else None
-
-    def _new_optimizer(self, weights, biases):
-        optimizer_class = self._optimizer_class()
-        return None if optimizer_class is None else optimizer_class(weights, biases)
+            optimizer_class = Adam
+        else:
+            optimizer_class = SGD if self.output == "readout" else ContrastiveSGD
+        return optimizer_class(weights, biases, learning_rates, alpha=self.alpha)
 
     def _batch_size(self, n_samples):
         """The minibatch size: ``batch_size``, or ``min(200, n_samples)`` for "auto" (as MLP)."""
@@ -415,14 +404,6 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 f"the factor 1 - learning_rate * alpha / n_batch = {factor:.3g} <= 0. Lower "
                 "alpha or learning_rate, or use larger minibatches."
             )
-
-    def _epoch_learning_rates(self, epoch):
-        """The learning rates of epoch ``epoch`` (0-based) under ``learning_rate_schedule``."""
-        if self.learning_rate_schedule == "constant":
-            return self.learning_rates_
-        t = min(epoch, self.max_iter - 1)
-        factor = 0.5 * (1.0 + np.cos(np.pi * t / self.max_iter))
-        return tuple(rate * factor for rate in self.learning_rates_)
 
     def _snapshot(self):
         """A deep copy of the fitted state (weights, curves, random state), to restore if a
@@ -500,7 +481,10 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             for epoch in range(n_epochs):
                 start = time.perf_counter()
                 # fit anneals over its own max_iter epochs; partial_fit continues from n_iter_.
-                params.rates = self._epoch_learning_rates(self.n_iter_ if incremental else epoch)
+                params.optimizer.set_rates(scheduled_rates(
+                    self.learning_rates_, self.learning_rate_schedule,
+                    self.n_iter_ if incremental else epoch, self.max_iter,
+                ))
                 if self.shuffle:
                     rng.shuffle(sample_idx)
                 loss_sum, errors = 0.0, 0.0
@@ -635,7 +619,6 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         batch_cost, batch_errors = float(costs.sum()), float(errors.sum())
 
         # Weakly clamped phase(s), from the free fixed point.
-        n = x.shape[0]
         sign = 1.0
         if self.nudging == "random_sign" and self._random_state.randint(2):
             sign = -1.0
@@ -646,27 +629,11 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         )
         steps["nudged"] += n_steps.sum()
         steps["nudged_samples"] += n_steps.shape[0]
-        if params.optimizer is not None:
-            h_last = states[:, states.shape[1] - W[-1].shape[0]:]
-            eqprop_direction(
-                x, reference, nudged, effective_beta, W, params.optimizer.directions,
-                readout=None if link is None else (h_last, outputs, target),
-                sample_weight=weight,
-            )
-            params.optimizer.step(W, b, params.rates, n, weight_decay=self.alpha)
-        else:
-            apply_contrastive_update(
-                x,
-                reference,
-                nudged,
-                effective_beta,
-                W,
-                b,
-                params.rates,
-                workspace=params.workspace,
-                sample_weight=weight,
-                weight_decay=self.alpha,
-            )
+        h_last = states[:, states.shape[1] - W[-1].shape[0]:]
+        params.optimizer.update(
+            x, reference, nudged, effective_beta, W, b,
+            readout=None if link is None else (h_last, outputs, target), sample_weight=weight,
+        )
         return batch_cost, batch_errors
 
     def _sample_errors(self, outputs, target):

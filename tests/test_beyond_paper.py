@@ -15,7 +15,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import sk_eqprop._base
+import sk_eqprop._core.optimizers
 from sk_eqprop import EqPropClassifier, EqPropRegressor
+from sk_eqprop._core.optimizers import scheduled_rates
 from sk_eqprop._core.update import apply_contrastive_update
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -207,7 +209,7 @@ def test_alpha_zero_is_the_previous_behaviour(digits, monkeypatch, Estimator):
         assert weight_decay == 0.0
         return apply_contrastive_update(*args, **kwargs)
 
-    monkeypatch.setattr(sk_eqprop._base, "apply_contrastive_update", update_without_decay)
+    monkeypatch.setattr(sk_eqprop._core.optimizers, "apply_contrastive_update", update_without_decay)
     old = Estimator(**paper_network(**params, alpha=0.0)).fit(X, y)
     for A, B in zip(with_zero.coefs_ + with_zero.intercepts_, old.coefs_ + old.intercepts_):
         np.testing.assert_array_equal(A, B)
@@ -223,7 +225,7 @@ def _record_rates(monkeypatch):
         calls.append(tuple(rates))
         return apply_contrastive_update(x, free, nudged, beta, weights, biases, rates, **kwargs)
 
-    monkeypatch.setattr(sk_eqprop._base, "apply_contrastive_update", recording_update)
+    monkeypatch.setattr(sk_eqprop._core.optimizers, "apply_contrastive_update", recording_update)
     return calls
 
 
@@ -243,7 +245,9 @@ def test_cosine_schedule_anneals_the_rates_per_epoch(digits, monkeypatch):
         expected = tuple(rate * _cosine(epoch, 3) for rate in (0.1, 0.05))
         for rates in calls[5 * epoch:5 * (epoch + 1)]:
             np.testing.assert_allclose(rates, expected, rtol=1e-12)
-        np.testing.assert_allclose(clf._epoch_learning_rates(epoch), expected, rtol=1e-12)
+        np.testing.assert_allclose(
+            scheduled_rates(clf.learning_rates_, "cosine", epoch, 3), expected, rtol=1e-12
+        )
     np.testing.assert_allclose(calls[5][0] / calls[0][0], 0.75)  # (1 + cos(pi / 3)) / 2
     np.testing.assert_allclose(calls[10][0] / calls[0][0], 0.25)  # (1 + cos(2 pi / 3)) / 2
     assert clf.learning_rates_ == (0.1, 0.05)  # the base rates stay as they were

@@ -20,7 +20,7 @@ Gap between Energy-Based Models and Backpropagation", Front. Comput. Neurosci.
 from .energy import cost, energy, layer_drives, rho, total_energy
 from .initialization import glorot_uniform
 from .layout import free_layer_sizes, split_states, zero_states
-from .optimizers import SGD, Adam, eqprop_direction
+from .optimizers import SGD, Adam, ContrastiveSGD, eqprop_direction, scheduled_rates
 from .phases import NUDGINGS, nudged_phases
 from .readout import LINKS, readout_direction, readout_loss, readout_outputs
 from .relaxation import RELAXATIONS, relax, relax_gradient, relax_layerwise
@@ -31,6 +31,7 @@ __all__ = [
     "NUDGINGS",
     "SGD",
     "Adam",
+    "ContrastiveSGD",
     "eqprop_direction",
     "readout_direction",
     "readout_loss",
@@ -49,6 +50,7 @@ __all__ = [
     "relax_gradient",
     "relax_layerwise",
     "rho",
+    "scheduled_rates",
     "split_states",
     "total_energy",
     "zero_states",

@@ -9,15 +9,33 @@ fewer passes). :class:`Adam` follows it with the adaptive steps of Kingma & Ba
 its learning rate per step whatever the scale of its gradient, so one set of rates
 suits inputs, layer widths and dataset sizes of very different scales.
 
-Both hold ``directions``, arrays shaped like the weights then the biases, that
-the caller fills with the ascent direction (:func:`eqprop_direction`) before
-calling ``step``.
+Every optimizer holds the per-layer learning rates (changed per epoch by a
+schedule, :func:`scheduled_rates`) and the L2 penalty, and offers one call,
+``update(x, reference, nudged, beta, weights, biases, ...)``, that computes the
+EqProp estimate and moves the parameters in place.
 """
 
 import numpy as np
 
 from .readout import readout_direction
-from .update import contrastive_direction
+from .update import apply_contrastive_update, contrastive_direction
+
+SCHEDULES = ("constant", "cosine")
+
+
+def scheduled_rates(learning_rates, schedule, epoch, n_epochs):
+    """The learning rates of epoch ``epoch`` (0-based) of ``n_epochs``.
+
+    ``"constant"`` keeps them (the paper); ``"cosine"`` multiplies them by
+    ``(1 + cos(pi * t / n_epochs)) / 2`` with ``t = min(epoch, n_epochs - 1)``.
+    """
+    if schedule == "constant":
+        return tuple(learning_rates)
+    if schedule != "cosine":
+        raise ValueError(f"Unknown schedule {schedule!r}; expected one of {SCHEDULES}.")
+    t = min(epoch, n_epochs - 1)
+    factor = 0.5 * (1.0 + np.cos(np.pi * t / n_epochs))
+    return tuple(rate * factor for rate in learning_rates)
 
 
 def eqprop_direction(
@@ -50,11 +68,28 @@ def eqprop_direction(
 
 
 class _Optimizer:
-    """Direction buffers shaped like ``weights`` then ``biases``."""
+    """Moves the parameters along the EqProp estimate, at per-layer rates, with an L2 penalty.
 
-    def __init__(self, weights, biases):
+    Parameters
+    ----------
+    weights, biases : list of ndarray
+        The parameters (only their shapes and dtype are used here).
+    learning_rates : sequence of float
+        One rate per weight layer; the biases of a layer use the rate of the
+        weights into it. :meth:`set_rates` changes them (a schedule).
+    alpha : float, default=0.0
+        Strength of the L2 penalty ``alpha / (2 n) ||W_k||^2`` of a minibatch of
+        ``n`` samples on the weights (scikit-learn MLP's ``alpha``); the biases
+        are not penalised.
+    """
+
+    def __init__(self, weights, biases, learning_rates, alpha=0.0):
+        self.rates = tuple(float(r) for r in learning_rates)
+        self.alpha = float(alpha)
         self.directions = [np.empty_like(p) for p in list(weights) + list(biases)]
-        self._specs = [(d.shape, d.dtype) for d in self.directions]
+
+    def set_rates(self, rates):
+        self.rates = tuple(float(r) for r in rates)
 
     def copy(self):
         new = object.__new__(type(self))
@@ -62,44 +97,73 @@ class _Optimizer:
         new.directions = [np.empty_like(d) for d in self.directions]
         return new
 
-    def __getstate__(self):
-        # The buffers are scratch space: they are reallocated on load.
-        state = dict(self.__dict__)
-        del state["directions"]
-        return state
+    def update(self, x, reference, nudged, beta, weights, biases, *, readout=None,
+               sample_weight=None):
+        """One step from the contrastive term of ``nudged`` against ``reference``.
 
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self.directions = [np.empty(shape, dtype) for shape, dtype in self._specs]
+        ``readout``: ``(h_last, outputs, target)`` at the free fixed point when the
+        network reads its outputs outside the energy (see :func:`eqprop_direction`).
+        """
+        eqprop_direction(x, reference, nudged, beta, weights, self.directions,
+                         readout=readout, sample_weight=sample_weight)
+        self._step(weights, biases, x.shape[0])
+
+
+class ContrastiveSGD(_Optimizer):
+    """The paper's update, ``W_k <- W_k + rate_k / beta * (...)``, fused in place.
+
+    :func:`~sk_eqprop._core.update.apply_contrastive_update` computes and adds
+    the contrastive term with one matrix product per layer, into a workspace of
+    weight-shaped arrays. For networks without readout only.
+    """
+
+    def __init__(self, weights, biases, learning_rates, alpha=0.0):
+        super().__init__(weights, biases, learning_rates, alpha)
+        self.directions = None  # the fused update needs none
+        self._products = None
+
+    def copy(self):
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._products = None
+        return new
+
+    def update(self, x, reference, nudged, beta, weights, biases, *, readout=None,
+               sample_weight=None):
+        if readout is not None:
+            raise ValueError("ContrastiveSGD updates networks without readout only.")
+        if self._products is None:
+            self._products = [np.empty_like(W) for W in weights]
+        apply_contrastive_update(
+            x, reference, nudged, beta, weights, biases, self.rates,
+            workspace=self._products, sample_weight=sample_weight, weight_decay=self.alpha,
+        )
 
 
 class SGD(_Optimizer):
     """Plain steps ``p <- p + rate * direction``, after the L2 shrink of the weights."""
 
-    def step(self, weights, biases, rates, n_samples, weight_decay=0.0):
+    def _step(self, weights, biases, n_samples):
         n_weights = len(weights)
         for k, (p, g) in enumerate(zip(list(weights) + list(biases), self.directions)):
-            rate = rates[k % n_weights]
-            if weight_decay and k < n_weights:
-                p *= 1.0 - rate * weight_decay / n_samples
+            rate = self.rates[k % n_weights]
+            if self.alpha and k < n_weights:
+                p *= 1.0 - rate * self.alpha / n_samples
             g *= rate
             p += g
 
 
 class Adam(_Optimizer):
-    """Adam moments of the weights and biases of one network.
+    """Adam steps (Kingma & Ba, 2015) along the EqProp estimate.
 
-    Parameters
-    ----------
-    weights, biases : list of ndarray
-        The parameters (only their shapes and dtype are used).
-    beta_1, beta_2, epsilon : float
-        Adam's decay rates of the first and second moments and its numerical
-        stabiliser (Kingma & Ba, 2015; scikit-learn's MLP uses the same defaults).
+    ``beta_1``, ``beta_2`` and ``epsilon`` are Adam's decay rates of the first
+    and second moments and its numerical stabiliser (scikit-learn's MLP uses
+    the same defaults). The L2 penalty enters the gradient, as in MLP.
     """
 
-    def __init__(self, weights, biases, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
-        super().__init__(weights, biases)
+    def __init__(self, weights, biases, learning_rates, alpha=0.0, beta_1=0.9, beta_2=0.999,
+                 epsilon=1e-8):
+        super().__init__(weights, biases, learning_rates, alpha)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self.first_moments = [np.zeros_like(p) for p in self.directions]
         self.second_moments = [np.zeros_like(p) for p in self.directions]
@@ -119,43 +183,32 @@ class Adam(_Optimizer):
             "second_moments": [v.copy() for v in self.second_moments],
         }
 
-    @classmethod
-    def from_state(cls, weights, biases, state):
-        """Adam resuming from :meth:`state`, or from scratch if ``state`` does not fit."""
-        adam = cls(weights, biases)
-        if state is not None and [m.shape for m in state["first_moments"]] == [
-            m.shape for m in adam.first_moments
+    def load_state(self, state):
+        """Resume from :meth:`state`; a state of other shapes (or None) is ignored."""
+        if state is None or [m.shape for m in state["first_moments"]] != [
+            m.shape for m in self.first_moments
         ]:
-            adam.t = int(state["t"])
-            for mine, saved in zip(adam.first_moments + adam.second_moments,
-                                   state["first_moments"] + state["second_moments"]):
-                mine[...] = saved
-        return adam
+            return self
+        self.t = int(state["t"])
+        for mine, saved in zip(self.first_moments + self.second_moments,
+                               state["first_moments"] + state["second_moments"]):
+            mine[...] = saved
+        return self
 
-    def step(self, weights, biases, rates, n_samples, weight_decay=0.0):
-        """One Adam step along ``directions`` (the ascent direction), in place.
-
-        The gradient of each weight is minus its direction, plus
-        ``weight_decay * W / n`` for the L2 penalty ``weight_decay / (2 n) ||W||^2``
-        of a minibatch of ``n`` samples (scikit-learn MLP's ``alpha``); the
-        biases are not penalised. ``rates[k]`` is the step size of ``W_k`` and
-        of the biases of layer ``k + 1``.
-        """
+    def _step(self, weights, biases, n_samples):
         n_weights = len(weights)
-        directions = self.directions
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         correction = np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
         params = list(weights) + list(biases)
-        layer_rates = list(rates) + list(rates)
-        n = n_samples
-        for k, (p, g, m, v, rate) in enumerate(zip(
-            params, directions, self.first_moments, self.second_moments, layer_rates
+        for k, (p, g, m, v) in enumerate(zip(
+            params, self.directions, self.first_moments, self.second_moments
         )):
-            # g holds the ascent direction -dC/dp: turn it into the gradient.
+            rate = self.rates[k % n_weights]
+            # g holds the ascent direction -dL/dp: turn it into the gradient.
             np.negative(g, out=g)
-            if weight_decay and k < n_weights:
-                g += (weight_decay / n) * p
+            if self.alpha and k < n_weights:
+                g += (self.alpha / n_samples) * p
             m *= b1
             m += (1.0 - b1) * g
             v *= b2
