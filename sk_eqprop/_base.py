@@ -33,6 +33,7 @@ from ._core import (
 )
 from ._core.workspace import Workspace, take
 from ._hyperparameters import resolve_learning_rates
+from ._progress import epoch_line, relaxation_line, stop_line
 
 # States live in [0, 1], so a weight far beyond this saturates its unit whatever the
 # input: such weights only come from a learning rate, beta or input scale that is far
@@ -173,22 +174,6 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         self.random_state = random_state
         self.verbose = verbose
 
-    # Parameters added after the first release, with the value that reproduces how a model
-    # pickled before them was trained.
-    _ADDED_PARAMETERS = {
-        "learning_rate_schedule": "constant",
-        "alpha": 0.0,
-        "solver": "sgd",
-        "n_iter_predict": None,
-        "output": "energy",
-        "input_scaling": None,
-    }
-
-    def __setstate__(self, state):
-        for name, value in self._ADDED_PARAMETERS.items():
-            state.setdefault(name, value)
-        super().__setstate__(state)
-
     # ------------------------------------------------------------------ hooks
     @abstractmethod
     def _prepare_targets(self, y, dtype, incremental, reset):
@@ -212,7 +197,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
 
     # Regressors take numeric, possibly multi-output targets; classifiers count errors.
     _numeric_targets = False
-    _counts_errors = True
+    _reports_training_error = True
 
     @staticmethod
     @abstractmethod
@@ -324,7 +309,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             self.n_iter_ = 0
             self.t_ = 0
             self.loss_curve_ = []
-            if self._counts_errors:
+            if self._reports_training_error:
                 self.train_error_curve_ = []
             self._no_improvement_count = 0
             # As MLP: with early stopping the validation score decides, not the loss.
@@ -390,7 +375,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         batch_size = 200 if self.batch_size == "auto" else self.batch_size
         return min(batch_size, n_samples)
 
-    def _check_weight_decay(self, n_samples):
+    def _check_l2_shrink(self, n_samples):
         """The L2 shrink factor ``1 - rate * alpha / n`` must stay positive for every minibatch."""
         if not self.alpha or self.solver != "sgd":
             return
@@ -467,7 +452,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             )
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
-        self._check_weight_decay(n_samples)
+        self._check_l2_shrink(n_samples)
         particles = None
         if self.persistent_particles and not incremental:
             # The paper's persistent particles: each training example's last free fixed
@@ -488,13 +473,13 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 if self.shuffle:
                     rng.shuffle(sample_idx)
                 loss_sum, errors = 0.0, 0.0
-                steps = {"free": 0, "nudged": 0, "nudged_samples": 0}  # relaxation statistics
+                relaxation_counts = {"free": 0, "nudged": 0, "nudged_samples": 0}
                 for batch in gen_batches(n_samples, batch_size):
                     idx = sample_idx[batch]
-                    weight = None if sample_weight is None else sample_weight[idx]
+                    batch_weight = None if sample_weight is None else sample_weight[idx]
                     loss, err = self._train_batch(
-                        self._network_input(X[idx]), targets[idx], weight, params, idx,
-                        particles, steps,
+                        self._network_input(X[idx]), targets[idx], batch_weight, params, idx,
+                        particles, relaxation_counts,
                     )
                     loss_sum += loss
                     errors += err
@@ -505,7 +490,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 total_weight = n_samples if sample_weight is None else sample_weight.sum()
                 self.loss_ = loss_sum / total_weight
                 self.loss_curve_.append(self.loss_)
-                if self._counts_errors:
+                if self._reports_training_error:
                     self.train_error_curve_.append(errors / total_weight)
                 self._on_epoch_end(params)
                 stop, improved = self._update_no_improvement_count(params, validation)
@@ -513,14 +498,13 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                     best_params = params.copy()
                 if self.verbose:
                     now = time.perf_counter()
-                    self._print_progress(
-                        epoch, now - start, now - fit_start, n_epochs, incremental
-                    )
+                    print(epoch_line(self, epoch, now - start, now - fit_start, n_epochs,
+                                     incremental), flush=True)
                     if self.verbose >= 2:
-                        print(self._relaxation_report(steps, n_samples), flush=True)
+                        print(relaxation_line(self, relaxation_counts, n_samples), flush=True)
                 if stop:
                     if self.verbose:
-                        print(self._stop_message())
+                        print(stop_line(self))
                     break
                 if epoch + 1 == self.max_iter and not incremental:
                     warnings.warn(
@@ -587,14 +571,14 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             **self._relaxation_settings(weights, biases), workspace=workspace,
         )
 
-    def _train_batch(self, x, target, weight, params, idx, particles, steps=None):
+    def _train_batch(self, x, target, batch_weight, params, idx, particles, relaxation_counts=None):
         """One minibatch: free phase, nudged phase(s), contrastive update (paper, Section 3).
 
         Returns the batch's (weighted) summed cost and number of errors at the free fixed point;
         adds the relaxation steps taken by its samples to ``steps``.
         """
-        if steps is None:
-            steps = {"free": 0, "nudged": 0, "nudged_samples": 0}
+        if relaxation_counts is None:
+            relaxation_counts = {"free": 0, "nudged": 0, "nudged_samples": 0}
         W, b = params.weights, params.biases
         ws = params.buffers
         link = self._link()
@@ -606,7 +590,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         else:
             np.take(particles, idx, axis=0, out=states)
         # Free phase (beta = 0), from zero states or the persistent particles.
-        steps["free"] += self._relax(
+        relaxation_counts["free"] += self._relax(
             x_drive, states, self.n_iter_free, W, b, workspace=ws
         ).sum()
         if particles is not None:
@@ -614,8 +598,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         outputs = self._outputs(states, W, b, link)
         costs = cost(outputs, target) if link is None else readout_loss(outputs, target, link)
         errors = self._sample_errors(outputs, target)
-        if weight is not None:
-            costs, errors = costs * weight, errors * weight
+        if batch_weight is not None:
+            costs, errors = costs * batch_weight, errors * batch_weight
         batch_cost, batch_errors = float(costs.sum()), float(errors.sum())
 
         # Weakly clamped phase(s), from the free fixed point.
@@ -627,12 +611,12 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             beta=self.beta, target=target, nudging=self.nudging, sign=sign,
             **self._relaxation_settings(W, b), workspace=ws,
         )
-        steps["nudged"] += n_steps.sum()
-        steps["nudged_samples"] += n_steps.shape[0]
+        relaxation_counts["nudged"] += n_steps.sum()
+        relaxation_counts["nudged_samples"] += n_steps.shape[0]
         h_last = states[:, states.shape[1] - W[-1].shape[0]:]
         params.optimizer.update(
             x, reference, nudged, effective_beta, W, b,
-            readout=None if link is None else (h_last, outputs, target), sample_weight=weight,
+            readout=None if link is None else (h_last, outputs, target), sample_weight=batch_weight,
         )
         return batch_cost, batch_errors
 
@@ -674,39 +658,6 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 self.best_loss_ = loss
         return self._no_improvement_count > self.n_iter_no_change, improved
 
-    def _stop_message(self):
-        what = "Validation score" if self.early_stopping else "Training loss"
-        return (
-            f"{what} did not improve more than tol={self.tol} for "
-            f"{self.n_iter_no_change} consecutive epochs. Stopping."
-        )
-
-    def _relaxation_report(self, steps, n_samples):
-        """The ``verbose >= 2`` line: mean relaxation steps per sample and phase."""
-        unit = "sweeps" if self.relaxation == "layerwise" else "steps"
-        nudged = steps["nudged"] / max(steps["nudged_samples"], 1)
-        return (
-            f"    relaxation ({self.relaxation}): free phase {steps['free'] / n_samples:.1f} "
-            f"{unit} per sample (cap {self.n_iter_free}), nudged phase {nudged:.1f} "
-            f"(cap {self.n_iter_nudged})"
-        )
-
-    def _validation_label(self, score):
-        """How the verbose line shows a validation score."""
-        return f"val score {score:.4f}"
-
-    def _print_progress(self, epoch, seconds, elapsed, n_epochs, incremental):
-        counter = f"{self.n_iter_}" if incremental else f"{epoch + 1}/{n_epochs}"
-        line = f"[{counter}] loss {self.loss_curve_[-1]:.4f}"
-        if self._counts_errors:
-            line += f", train err {100 * self.train_error_curve_[-1]:.2f}%"
-        if self.early_stopping:
-            line += ", " + self._validation_label(self.validation_scores_[-1])
-        line += f", {seconds:.1f}s"
-        if not incremental and epoch + 1 < n_epochs:
-            line += f", eta {elapsed / (epoch + 1) * (n_epochs - epoch - 1):.0f}s"
-        print(line, flush=True)
-
     # ------------------------------------------------------------ predict
     def _free_outputs(self, X):
         """Output units of the fitted network at its free fixed point (see ``_relax_outputs``)."""
@@ -732,7 +683,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         sizes = [W[0].shape[0]] + [w.shape[1] for w in W]
         link = self._link()
         # Per row: the input and its drive, the states, and the relaxation's arrays of
-        # the free layers (working copy, previous step, constant part, drive, spare).
+        # the free layers (working copy, previous step, constant part, drive, top-down).
         row_bytes = X.dtype.itemsize * (sizes[0] + sizes[1] + 6 * sum(sizes[1:]))
         working_memory = min(get_config()["working_memory"], _PREDICT_WORKING_MEMORY)
         chunk = get_chunk_n_rows(

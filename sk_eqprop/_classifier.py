@@ -80,7 +80,8 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
     learning_rate : "auto", float or array-like of shape (n_layers - 1,), default=0.01
         Learning rate of each weight layer, from the input upwards (the biases
         of a layer use the rate of the weights into it): the step size of Adam
-        with ``solver="adam"``, the paper's ``alpha_k`` with ``solver="sgd"``.
+        with ``solver="adam"``, the paper's per-layer rates (its ``alpha_k``, not
+        this estimator's ``alpha``) with ``solver="sgd"``.
         A float applies to every layer. ``"auto"`` uses the paper's rates for
         one, two and three hidden layers (0.1, 0.05 / 0.4, 0.1, 0.01 / 0.128,
         0.032, 0.008, 0.002) and ``0.128 / 4**k`` for weight layer ``k`` of
@@ -99,7 +100,7 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
     solver : {"adam", "sgd"}, default="adam"
         How the EqProp estimate of the gradient moves the parameters: Adam
         steps (Kingma & Ba, 2015, as :class:`~sklearn.neural_network.MLPClassifier`),
-        or the paper's plain steps ``W_k <- W_k + alpha_k / beta * (...)``.
+        or the paper's plain steps ``W_k <- W_k + rate_k / beta * (...)``.
 
     alpha : float, default=1.0
         Strength of the L2 penalty on the weights (not the biases), with
@@ -473,9 +474,6 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
             frequencies = np.clip(frequencies, 1e-3, 1 - 1e-3)
             return np.log(frequencies / (1.0 - frequencies))
         return frequencies
-
-    def _validation_label(self, score):
-        return f"val err {100 * (1 - score):.2f}%"
 
     def _sample_errors(self, outputs, target):
         if self._multilabel:  # subset accuracy, as ``score``

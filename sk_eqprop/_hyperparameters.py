@@ -78,7 +78,7 @@ def paper_hyperparameters(architecture, *, variant="table"):
     ``EqPropClassifier(**paper_hyperparameters("784-500-500-10"))`` is the
     paper's two-hidden-layer network: its hidden layer sizes, free and weakly
     clamped iteration counts, step size ``epsilon``, ``beta``, per-layer
-    learning rates ``alpha_k`` (Table 1 of Scellier & Bengio, 2017), minibatch
+    learning rates (the paper's ``alpha_k``; ``learning_rate`` here) (Table 1 of Scellier & Bengio, 2017), minibatch
     size 20 and the random sign of ``beta`` per minibatch, plus ``max_iter``,
     the number of epochs of the paper's reference code (25, 60 and 500).
 
@@ -234,8 +234,8 @@ def default_learning_rates(n_weight_layers):
     """Per-layer learning rates used when ``learning_rate="auto"``.
 
     For one, two and three hidden layers (2, 3 and 4 weight layers) these are
-    the paper's ``alpha_k``. For deeper networks the three-hidden-layer
-    pattern continues: ``alpha_k = 0.128 / 4**k`` for weight layer ``k = 0, 1, ...``
+    the paper's rates (its ``alpha_k``). For deeper networks the three-hidden-layer
+    pattern continues: ``rate_k = 0.128 / 4**k`` for weight layer ``k = 0, 1, ...``
     counted from the input (each layer learns four times slower than the one
     below it, which compensates the gradient's decay towards the input).
     """

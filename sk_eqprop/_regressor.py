@@ -197,7 +197,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     """
 
     _numeric_targets = True
-    _counts_errors = False
+    _reports_training_error = False
 
     def __init__(
         self,
@@ -335,9 +335,6 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         return y.ravel() if self._y_ndim == 1 else y
 
     _score_metric = staticmethod(r2_score)
-
-    def _validation_label(self, score):
-        return f"val R2 {score:.4f}"
 
     def predict(self, X):
         """Predict the targets: the output units at the free fixed point, mapped back.

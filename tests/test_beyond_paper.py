@@ -166,7 +166,7 @@ def test_weight_decay_composes_with_the_contrastive_step(weighted, sparse):
     def update(weight_decay):
         W, b = [W.copy() for W in weights], [b.copy() for b in biases]
         apply_contrastive_update(x, free, nudged, beta, W, b, rates,
-                                 sample_weight=sample_weight, weight_decay=weight_decay)
+                                 sample_weight=sample_weight, alpha=weight_decay)
         return W, b
 
     W_decayed, b_decayed = update(decay)
@@ -205,8 +205,8 @@ def test_alpha_zero_is_the_previous_behaviour(digits, monkeypatch, Estimator):
                         default.coefs_ + default.intercepts_):
             np.testing.assert_array_equal(A, B)
 
-    def update_without_decay(*args, weight_decay, **kwargs):  # the call before alpha existed
-        assert weight_decay == 0.0
+    def update_without_decay(*args, alpha, **kwargs):  # the update without a penalty
+        assert alpha == 0.0
         return apply_contrastive_update(*args, **kwargs)
 
     monkeypatch.setattr(sk_eqprop._core.optimizers, "apply_contrastive_update", update_without_decay)

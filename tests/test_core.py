@@ -13,8 +13,6 @@ from sk_eqprop._core import (
     glorot_uniform,
     layer_drives,
     relax,
-    relax_gradient,
-    relax_layerwise,
     split_states,
     total_energy,
     zero_states,
@@ -22,6 +20,19 @@ from sk_eqprop._core import (
 
 SIZES = [5, 7, 6, 3]  # a tiny two-hidden-layer network
 
+
+
+def relax_gradient(x_drive, states, weights, biases, epsilon, n_iter, beta=0.0, target=None):
+    """``n_iter`` steps of Eq. 43 in place; returns ``states``."""
+    relax(x_drive, states, weights, biases, n_iter, method="gradient", epsilon=epsilon,
+          beta=beta, target=target)
+    return states
+
+
+def relax_layerwise(x_drive, states, weights, biases, n_iter, beta=0.0, target=None):
+    """``n_iter`` layerwise sweeps in place; returns ``states``."""
+    relax(x_drive, states, weights, biases, n_iter, method="layerwise", beta=beta, target=target)
+    return states
 
 def tiny_problem(seed, sizes=SIZES, n_samples=4, bias_scale=0.3, gain=1.0):
     rng = np.random.default_rng(seed)

@@ -192,23 +192,3 @@ def test_joblib_round_trip(fitted, tmp_path):
     joblib.dump(estimator, buffer)
     buffer.seek(0)
     assert_same_model(joblib.load(buffer), estimator, X)
-
-
-@pytest.mark.parametrize("Estimator", [EqPropClassifier, EqPropRegressor])
-def test_model_pickled_before_alpha_and_schedule_existed_loads(digits, Estimator):
-    """A pickle written before ``alpha`` and ``learning_rate_schedule`` existed loads with the
-    values it was trained with (no penalty, constant rates), and can be refitted."""
-    X, y = digits
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = Estimator(hidden_layer_sizes=(8,), max_iter=2, random_state=0).fit(X, y)
-    old_state = model.__getstate__()
-    del old_state["alpha"], old_state["learning_rate_schedule"]
-    loaded = Estimator.__new__(Estimator)
-    loaded.__setstate__(old_state)
-    assert loaded.get_params()["alpha"] == 0.0
-    assert loaded.get_params()["learning_rate_schedule"] == "constant"
-    np.testing.assert_array_equal(loaded.predict(X[:20]), model.predict(X[:20]))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        loaded.partial_fit(X[:40], y[:40])

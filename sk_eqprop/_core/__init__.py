@@ -19,11 +19,11 @@ Gap between Energy-Based Models and Backpropagation", Front. Comput. Neurosci.
 
 from .energy import cost, energy, layer_drives, rho, total_energy
 from .initialization import glorot_uniform
-from .layout import free_layer_sizes, split_states, zero_states
+from .layout import split_states, zero_states
 from .optimizers import SGD, Adam, ContrastiveSGD, eqprop_direction, scheduled_rates
 from .phases import NUDGINGS, nudged_phases
 from .readout import LINKS, readout_direction, readout_loss, readout_outputs
-from .relaxation import RELAXATIONS, relax, relax_gradient, relax_layerwise
+from .relaxation import RELAXATIONS, relax
 from .update import apply_contrastive_update, contrastive_direction, contrastive_gradient
 
 __all__ = [
@@ -42,13 +42,10 @@ __all__ = [
     "contrastive_gradient",
     "cost",
     "energy",
-    "free_layer_sizes",
     "glorot_uniform",
     "layer_drives",
     "nudged_phases",
     "relax",
-    "relax_gradient",
-    "relax_layerwise",
     "rho",
     "scheduled_rates",
     "split_states",

@@ -9,7 +9,7 @@ call each, whatever the depth; :func:`split_states` gives per-layer views.
 import numpy as np
 
 
-def free_layer_sizes(weights):
+def _free_layer_sizes(weights):
     """Sizes ``[n_1, ..., n_{L+1}]`` of the free layers of a network."""
     return [W.shape[1] for W in weights]
 
@@ -31,4 +31,4 @@ def split_states(states, weights):
 def zero_states(n_samples, weights, dtype=None):
     """All free layers at zero: the fixed start of every prediction."""
     dtype = weights[0].dtype if dtype is None else dtype
-    return np.zeros((n_samples, sum(free_layer_sizes(weights))), dtype=dtype)
+    return np.zeros((n_samples, sum(_free_layer_sizes(weights))), dtype=dtype)

@@ -136,7 +136,7 @@ class ContrastiveSGD(_Optimizer):
             self._products = [np.empty_like(W) for W in weights]
         apply_contrastive_update(
             x, reference, nudged, beta, weights, biases, self.rates,
-            workspace=self._products, sample_weight=sample_weight, weight_decay=self.alpha,
+            workspace=self._products, sample_weight=sample_weight, alpha=self.alpha,
         )
 
 

@@ -75,9 +75,10 @@ class _Stepper:
         elif self.nudged:
             self.const[:, self.slices[-1]] += self.beta * target
         n_free = len(self.layers)
-        # Middle layers get a drive from below and from above: one product lands here.
-        self.spare = [
-            take(workspace, f"step.spare{k}", s.shape, s.dtype) if 0 < k < n_free - 1 else None
+        # Middle layers get a drive from below and from above: the top-down product
+        # lands here before it is added.
+        self.top_down = [
+            take(workspace, f"step.top_down{k}", s.shape, s.dtype) if 0 < k < n_free - 1 else None
             for k, s in enumerate(self.layers)
         ]
 
@@ -87,7 +88,7 @@ class _Stepper:
         if k > 0:
             np.matmul(sources[k - 1], weights[k], out=out)
         if k + 1 < n_free:
-            top_down = self.spare[k] if k > 0 else out
+            top_down = self.top_down[k] if k > 0 else out
             np.matmul(sources[k + 1], weights[k + 1].T, out=top_down)
             if k > 0:
                 out += top_down
@@ -187,67 +188,6 @@ class _LayerwiseStepper(_Stepper):
             out.clip(self.low, self.high, out=out)
 
 
-def relax_gradient(x_drive, states, weights, biases, epsilon, n_iter, beta=0.0, target=None):
-    """Run ``n_iter`` steps of the paper's discretised dynamics (Eq. 43).
-
-    Every free layer moves at once along ``-dF/ds`` and is clipped to ``[0, 1]``::
-
-        s <- clip(s - epsilon * dF/ds, 0, 1),
-        dF/ds_k = s_k - drive_k                 (hidden layers)
-        dF/dy   = y - drive_y + beta * (y - d)  (output layer, Eq. 4 with C = 1/2 ||y - d||^2)
-
-    where ``drive_k`` is the net input of layer ``k`` (see
-    :func:`~sk_eqprop._core.energy.layer_drives`). ``beta = 0`` is the free
-    phase, ``beta != 0`` the weakly clamped (nudged) phase.
-
-    Parameters
-    ----------
-    x_drive : ndarray of shape (n_samples, n_1)
-        The constant drive of the clamped input, ``x @ W_0``, computed once per batch.
-    states : ndarray of shape (n_samples, n_free_units)
-        Free layers side by side, in ``[0, 1]``; **updated in place**.
-    weights, biases : list of ndarray
-        Network parameters (``weights[0]`` is not read: its effect is ``x_drive``).
-    epsilon : float
-        Step size of the dynamics, in ``(0, 1]``.
-    n_iter : int
-        Number of steps.
-    beta : float or ndarray of shape (n_samples,), default=0.0
-        Influence parameter of the cost (nudging strength, any sign); an array
-        gives each sample its own (e.g. the two phases of symmetric nudging,
-        relaxed as one batch).
-    target : ndarray of shape (n_samples, n_outputs), optional
-        Target ``d`` of the output layer; required when ``beta != 0``.
-
-    Returns
-    -------
-    states : ndarray
-        The same array, relaxed.
-    """
-    step = _GradientStepper(x_drive, states, weights, biases, beta, target, epsilon)
-    for _ in range(n_iter):
-        step()
-    return states
-
-
-def relax_layerwise(x_drive, states, weights, biases, n_iter, beta=0.0, target=None):
-    """Run ``n_iter`` sweeps of exact block-coordinate minimisation of ``F``.
-
-    Each sweep sets every even layer (2, 4, ...; the input is layer 0) to its
-    minimiser given its neighbours, ``clip(drive, 0, 1)``, then every odd
-    layer. The output layer's minimiser in the nudged phase is
-    ``clip((drive + beta d) / (1 + beta), 0, 1)``; for ``beta <= -1`` its
-    energy is concave and the minimiser is 0 or 1, whichever has lower ``F``.
-    The fixed points are those of :func:`relax_gradient`.
-
-    Parameters are those of :func:`relax_gradient`, without ``epsilon``.
-    """
-    step = _LayerwiseStepper(x_drive, states, weights, biases, beta, target)
-    for _ in range(n_iter):
-        step()
-    return states
-
-
 def relax(
     x_drive,
     states,
@@ -268,8 +208,19 @@ def relax(
 
     Parameters
     ----------
-    x_drive, states, weights, biases, beta, target
-        As in :func:`relax_gradient`; ``states`` is updated in place.
+    x_drive : ndarray of shape (n_samples, n_1)
+        The constant drive of the clamped input, ``x @ W_0``, computed once per batch.
+    states : ndarray of shape (n_samples, n_free_units)
+        Free layers side by side, in ``[0, 1]``; **updated in place**.
+    weights, biases : list of ndarray
+        Network parameters (``weights[0]`` is not read: its effect is ``x_drive``).
+    beta : float or ndarray of shape (n_samples,), default=0.0
+        Influence parameter of the cost (nudging strength, any sign); an array
+        gives each sample its own (e.g. the two phases of symmetric nudging,
+        relaxed as one batch).
+    target : ndarray of shape (n_samples, n_outputs), optional
+        Target ``d`` of the output layer (or of the readout); required when
+        ``beta != 0``.
     n_iter : int
         Maximum number of steps (gradient) or sweeps (layerwise) per sample.
     method : {"gradient", "layerwise"}, default="gradient"

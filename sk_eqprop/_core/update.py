@@ -15,8 +15,9 @@ def contrastive_gradient(x, free_states, nudged_states, beta, weights):
     ``dC/db_k ~ -(1/beta) mean_batch[rho(s_k^b) - rho(s_k^0)]``
 
     where ``s^0`` is the free fixed point and ``s^b`` the weakly clamped one,
-    so that the update ``W_k <- W_k - alpha_k * dC/dW_k`` is the paper's
-    ``Delta W_k = alpha_k / beta * (...)``. The input is clamped in both phases,
+    so that the update ``W_k <- W_k - rate_k * dC/dW_k`` is the paper's
+    ``Delta W_k = rate_k / beta * (...)`` (the paper calls the rate ``alpha_k``;
+    here ``alpha`` is the L2 penalty). The input is clamped in both phases,
     so the first layer's term is the single product ``x^T (rho(h^b) - rho(h^0))``.
 
     Parameters
@@ -79,7 +80,7 @@ def contrastive_direction(
 
 def apply_contrastive_update(
     x, free_states, nudged_states, beta, weights, biases, rates, *, workspace=None,
-    sample_weight=None, weight_decay=0.0,
+    sample_weight=None, alpha=0.0,
 ):
     """Apply ``W_k <- W_k - rates[k] * dC/dW_k`` (and biases) in place.
 
@@ -89,18 +90,15 @@ def apply_contrastive_update(
     ``[s_k^b, s_k^0]^T [c s_{k+1}^b, -c s_{k+1}^0]``, and the product lands in
     ``workspace`` (arrays shaped like the weights, reused across minibatches;
     allocated here if not given) so that no weight-sized array need be
-    allocated per update. (BLAS could accumulate the product into ``W_k``
-    directly, ``gemm`` with ``beta=1``, but NumPy does not expose that, and
-    SciPy's BLAS is a second OpenBLAS whose threads fight NumPy's: with two
-    threads each, an epoch ran three times slower.)
+    allocated per update.
 
     With ``sample_weight``, sample ``i``'s term is multiplied by ``sample_weight[i]``
     (the batch mean stays a mean over the ``n`` samples): a weight of 2 counts as
     the sample seen twice. ``x`` may be a SciPy sparse matrix.
 
-    With ``weight_decay`` (the L2 penalty ``alpha`` of scikit-learn's MLP), every
-    weight matrix is first shrunk by ``1 - rates[k] * weight_decay / n``: the step
-    of the penalty ``weight_decay / (2 n) ||W_k||^2`` taken at the current weights.
+    With ``alpha`` (the L2 penalty ``alpha`` of scikit-learn's MLP), every
+    weight matrix is first shrunk by ``1 - rates[k] * alpha / n``: the step
+    of the penalty ``alpha / (2 n) ||W_k||^2`` taken at the current weights.
     """
     n = x.shape[0]
     scale = 1.0 if sample_weight is None else sample_weight[:, np.newaxis]
@@ -123,6 +121,6 @@ def apply_contrastive_update(
             np.matmul(below.T, above, out=product)
         else:  # sparse input
             product[...] = below.T @ above
-        if weight_decay:
-            W *= 1.0 - rate * weight_decay / n
+        if alpha:
+            W *= 1.0 - rate * alpha / n
         W += product
