@@ -76,7 +76,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     """Base class of the EqProp estimators: the training loop of Scellier & Bengio (2017).
 
     Subclasses turn targets into output-layer targets ``d`` in ``[0, 1]``
-    (``_prepare_targets``), score a validation set (``_validation_score``) and
+    (``_fit_target_encoding``, ``_encode_targets``), score a validation set (``_validation_score``) and
     implement ``predict``.
     """
 
@@ -176,8 +176,13 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
-    def _prepare_targets(self, y, dtype, incremental, reset):
-        """Validate ``y``, set the target metadata, return ``d`` in [0, 1] of shape (n, n_outputs)."""
+    def _fit_target_encoding(self, y, incremental, reset):
+        """Validate ``y`` and set (``reset``) or check the target metadata (``classes_``...)."""
+
+    @abstractmethod
+    def _encode_targets(self, y, dtype):
+        """The output targets ``d`` of shape (n_samples, n_outputs), from the fitted metadata;
+        writes nothing."""
 
     def _initial_output_bias(self, targets):
         """Initial biases of the output units (zero, as in the paper)."""
@@ -276,7 +281,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                     "sample_weight must contain at least one non-zero weight; all are 0."
                 )
         y = self._check_y(y)
-        targets = self._prepare_targets(y, X.dtype, incremental=incremental, reset=first_call)
+        self._fit_target_encoding(y, incremental=incremental, reset=first_call)
+        targets = self._encode_targets(y, X.dtype)
         layer_sizes = [X.shape[1], *hidden, targets.shape[1]]
         if not first_call and layer_sizes != self._layer_sizes():
             raise ValueError(

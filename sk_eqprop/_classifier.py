@@ -403,7 +403,7 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
             y = column_or_1d(y, warn=True)
         return y
 
-    def _prepare_targets(self, y, dtype, incremental, reset):
+    def _fit_target_encoding(self, y, incremental, reset):
         check_classification_targets(y)
         kind = type_of_target(y)
         if kind == "multiclass-multioutput":
@@ -422,66 +422,32 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
                 + ("an indicator matrix" if self._multilabel else "a column of labels")
                 + "; set warm_start=False to train a new network."
             )
-        if multilabel:
-            return self._prepare_multilabel_targets(y, dtype, incremental, reset)
-        if not incremental:
-            classes = unique_labels(y)
-            if reset:
-                if len(classes) < 2:
-                    raise ValueError(
-                        "EqPropClassifier needs samples of at least two classes; "
-                        f"y has only one class: {classes[0]!r}."
-                    )
-                self.classes_ = classes
-            elif not np.isin(classes, self.classes_).all():
-                raise ValueError(
-                    "warm_start can only be used where `y` has the same classes as in "
-                    f"the previous call to fit: {self.classes_!r}, got {classes!r}."
-                )
-        unseen = np.setdiff1d(unique_labels(y), self.classes_)
-        if unseen.size:
-            raise ValueError(
-                f"y contains classes {unseen.tolist()!r} that are not in `classes` "
-                f"{self.classes_.tolist()!r} given on the first call to partial_fit."
-            )
-        indices = np.searchsorted(self.classes_, y)
-        return np.eye(len(self.classes_), dtype=dtype)[indices]
-
-    def _prepare_multilabel_targets(self, y, dtype, incremental, reset):
-        """An indicator matrix is its own target: one output unit per label."""
-        n_labels = y.shape[1]
+        coding = _LabelIndicators if multilabel else _Classes
         if reset and not incremental:
-            self.classes_ = np.arange(n_labels)
-        elif len(self.classes_) != n_labels:
-            raise ValueError(
-                f"y has {n_labels} labels but `classes` has {len(self.classes_)} "
-                f"({self.classes_.tolist()!r})."
-            )
-        return np.asarray(y, dtype=dtype)
+            self.classes_ = coding.classes_of(y)
+        coding(self.classes_).check(y, incremental)
+
+    def _coding(self):
+        """How labels map onto the output units: one unit per class, or per label."""
+        return (_LabelIndicators if self._multilabel else _Classes)(self.classes_)
+
+    def _encode_targets(self, y, dtype):
+        return self._coding().encode(y, dtype)
 
     def _readout_link(self):
-        return "logistic" if self._multilabel else "softmax"
+        return self._coding().link
 
     def _initial_output_bias(self, targets):
-        # Multilabel: each output unit starts at its label's frequency, as the regressor's
-        # start at the mean target (with zero biases the units of rare labels sit at 0 and
-        # the relaxation from zero states climbs slowly). One label per sample: zero, as
-        # the paper.
-        if not self._multilabel:
-            return 0.0
-        frequencies = targets.mean(axis=0)
-        if self.output == "readout":  # the logistic readout's logits of the frequencies
-            frequencies = np.clip(frequencies, 1e-3, 1 - 1e-3)
-            return np.log(frequencies / (1.0 - frequencies))
-        return frequencies
+        return self._coding().initial_bias(targets, self.output)
 
     def _sample_errors(self, outputs, target):
-        if self._multilabel:  # subset accuracy, as ``score``
-            return np.any((outputs > 0.5) != (target > 0.5), axis=1).astype(float)
-        return (outputs.argmax(axis=1) != target.argmax(axis=1)).astype(float)
+        return self._coding().errors(outputs, target)
 
     def _stratify_validation(self):
-        return not self._multilabel
+        return self._coding().stratify
+
+    def _decode(self, outputs):
+        return self._coding().decode(outputs)
 
     _score_metric = staticmethod(accuracy_score)
 
@@ -534,17 +500,108 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
             for single-label data.
         """
         outputs = self._free_outputs(X).astype(np.float64)
-        if self._multilabel:
-            # Squeezed into the open interval (0, 1), symmetrically about the 0.5 threshold.
-            return (outputs + _OPEN_MARGIN) / (1.0 + 2.0 * _OPEN_MARGIN)
-        totals = outputs.sum(axis=1, keepdims=True)
-        silent = totals[:, 0] == 0
-        outputs[silent] = 1.0
-        totals[silent] = outputs.shape[1]
-        return outputs / totals
+        return self._coding().proba(outputs)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         tags.input_tags.sparse = True
         return tags
+
+
+class _Classes:
+    """One label per sample: one output unit per class (softmax readout)."""
+
+    link = "softmax"
+    stratify = True
+
+    def __init__(self, classes):
+        self.classes = classes
+
+    @staticmethod
+    def classes_of(y):
+        classes = unique_labels(y)
+        if len(classes) < 2:
+            raise ValueError(
+                "EqPropClassifier needs samples of at least two classes; "
+                f"y has only one class: {classes[0]!r}."
+            )
+        return classes
+
+    def check(self, y, incremental):
+        classes = unique_labels(y)
+        unseen = np.setdiff1d(classes, self.classes)
+        if unseen.size and incremental:
+            raise ValueError(
+                f"y contains classes {unseen.tolist()!r} that are not in `classes` "
+                f"{self.classes.tolist()!r} given on the first call to partial_fit."
+            )
+        if unseen.size:
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in the "
+                f"previous call to fit: {self.classes!r}, got {classes!r}."
+            )
+
+    def encode(self, y, dtype):
+        return np.eye(len(self.classes), dtype=dtype)[np.searchsorted(self.classes, y)]
+
+    def decode(self, outputs):
+        return self.classes[outputs.argmax(axis=1)]
+
+    def errors(self, outputs, target):
+        return (outputs.argmax(axis=1) != target.argmax(axis=1)).astype(float)
+
+    def initial_bias(self, targets, output):
+        return 0.0  # as the paper
+
+    def proba(self, outputs):
+        # A softmax readout's rows already sum to 1; the energy's output units in [0, 1]
+        # are divided by their sum (a row of zeros becomes uniform).
+        totals = outputs.sum(axis=1, keepdims=True)
+        silent = totals[:, 0] == 0
+        outputs[silent] = 1.0
+        totals[silent] = outputs.shape[1]
+        return outputs / totals
+
+
+class _LabelIndicators:
+    """A binary indicator matrix: one output unit per label (logistic readout)."""
+
+    link = "logistic"
+    stratify = False
+
+    def __init__(self, classes):
+        self.classes = classes
+
+    @staticmethod
+    def classes_of(y):
+        return np.arange(y.shape[1])
+
+    def check(self, y, incremental):
+        if y.shape[1] != len(self.classes):
+            raise ValueError(
+                f"y has {y.shape[1]} labels but `classes` has {len(self.classes)} "
+                f"({self.classes.tolist()!r})."
+            )
+
+    def encode(self, y, dtype):
+        return np.asarray(y, dtype=dtype)
+
+    def decode(self, outputs):
+        return (outputs > 0.5).astype(int)
+
+    def errors(self, outputs, target):  # subset accuracy, as ``score``
+        return np.any((outputs > 0.5) != (target > 0.5), axis=1).astype(float)
+
+    def initial_bias(self, targets, output):
+        # Each output unit starts at its label's frequency (the logistic readout: at its
+        # logit): with zero biases the units of rare labels start far from them.
+        frequencies = targets.mean(axis=0)
+        if output == "readout":
+            frequencies = np.clip(frequencies, 1e-3, 1 - 1e-3)
+            return np.log(frequencies / (1.0 - frequencies))
+        return frequencies
+
+    def proba(self, outputs):
+        # Squeezed into the open interval (0, 1), symmetrically about the 0.5 threshold.
+        return (outputs + _OPEN_MARGIN) / (1.0 + 2.0 * _OPEN_MARGIN)

@@ -303,7 +303,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         """
         return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
-    def _prepare_targets(self, y, dtype, incremental, reset):
+    def _fit_target_encoding(self, y, incremental, reset):
         y = np.asarray(y, dtype=np.float64)
         y_2d = y.reshape(-1, 1) if y.ndim == 1 else y
         if reset:
@@ -317,7 +317,11 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
                 f"y has {y_2d.shape[1]} targets but the network was trained with "
                 f"{self.target_scale_.shape[0]}; set warm_start=False to train a new network."
             )
-        targets = (y_2d - self.target_offset_) / self.target_scale_
+
+    def _encode_targets(self, y, dtype):
+        y = np.asarray(y, dtype=np.float64)
+        targets = ((y.reshape(-1, 1) if y.ndim == 1 else y) - self.target_offset_)
+        targets /= self.target_scale_
         if self.output == "energy":  # the output units live in [0, 1]
             targets = np.clip(targets, 0.0, 1.0)
         return targets.astype(dtype, copy=False)

@@ -1,6 +1,5 @@
 """How closely the EqProp update follows the true gradient of the cost."""
 
-import copy
 import warnings
 
 import numpy as np
@@ -42,10 +41,9 @@ def _unwrap(estimator, X=None):
 def _network_inputs(estimator, X, y=None):
     """Validated float64 input, float64 copies of the parameters, and the output target ``d``.
 
-    Nothing is written onto ``estimator``: the target of a classifier given a
-    column of labels is the one-hot code of ``classes_``; any other target
-    (a multilabel indicator matrix, a regressor's targets) goes through the
-    estimator's own encoding, applied by a copy of it.
+    Nothing is written onto ``estimator``: the targets go through its own
+    encoding (the one-hot code of ``classes_``, a multilabel indicator matrix,
+    or the regressor's map onto the output units).
     """
     if getattr(estimator, "output", "energy") != "energy":
         raise ValueError(
@@ -71,11 +69,7 @@ def _network_inputs(estimator, X, y=None):
                     f"y contains classes {unseen.tolist()!r} that the estimator was not "
                     f"fitted on; its classes are {estimator.classes_.tolist()!r}."
                 )
-            target = np.eye(len(estimator.classes_))[np.searchsorted(estimator.classes_, y)]
-        else:
-            target = copy.deepcopy(estimator)._prepare_targets(
-                y, np.float64, incremental=True, reset=False
-            )
+        target = estimator._encode_targets(y, np.float64)
         target = np.asarray(target, dtype=np.float64)
     return X, weights, biases, target
 
