@@ -70,9 +70,9 @@ def main(argv=None):
                   flush=True)
         return report
 
-    clf = MonitoredEqProp(**params, random_state=args.random_state)
-    clf.monitor(mnist.X_val, mnist.y_val, mnist.X_test, mnist.y_test,
-                callback=reporter(eqprop_name))
+    clf = MonitoredEqProp(**params, random_state=args.random_state,
+                          monitor_data=(mnist.X_val, mnist.y_val, mnist.X_test, mnist.y_test),
+                          monitor_callback=reporter(eqprop_name))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(mnist.X_train, mnist.y_train)

@@ -665,6 +665,31 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         return self._no_improvement_count > self.n_iter_no_change, improved
 
     # ------------------------------------------------------------ predict
+    def predict(self, X):
+        """Predict from the output units at the free fixed point of each sample.
+
+        Every sample relaxes from zero until it settles (see ``n_iter_predict``).
+        A classifier predicts the class of the most active output unit (for
+        multilabel data, every label whose unit exceeds 0.5); a regressor maps
+        the output units back onto the targets' scale.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted classes (or label indicators), or predicted targets.
+        """
+        return self._decode(self._free_outputs(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
     def _free_outputs(self, X):
         """Output units of the fitted network at its free fixed point (see ``_relax_outputs``)."""
         check_is_fitted(self)

@@ -456,24 +456,6 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
             return (outputs > 0.5).astype(int)
         return self.classes_[outputs.argmax(axis=1)]
 
-    def predict(self, X):
-        """Predict the class of each sample from the output units at the free fixed point.
-
-        The class of the most active output unit; for multilabel data, every
-        label whose unit exceeds 0.5.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
-            Predicted classes, or the indicator matrix of predicted labels.
-        """
-        return self._decode(self._free_outputs(X))
-
     def predict_proba(self, X):
         """Class probabilities at the free fixed point.
 
@@ -505,7 +487,6 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
-        tags.input_tags.sparse = True
         return tags
 
 

@@ -340,24 +340,8 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
 
     _score_metric = staticmethod(r2_score)
 
-    def predict(self, X):
-        """Predict the targets: the output units at the free fixed point, mapped back.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Samples.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            Predicted targets.
-        """
-        return self._decode(self._free_outputs(X))
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
-        tags.input_tags.sparse = True
         return tags

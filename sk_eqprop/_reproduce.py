@@ -3,6 +3,7 @@
 Used by ``python -m sk_eqprop reproduce`` and ``benchmarks/reproduce_paper.py``.
 """
 
+import inspect
 import time
 import warnings
 
@@ -17,23 +18,27 @@ from .datasets import load_mnist
 class MonitoredEqProp(EqPropClassifier):
     """EqPropClassifier that records validation and test error after every epoch.
 
-    Call :meth:`monitor` before ``fit``. After each epoch a record (epoch, running
-    training error, loss, validation and test error, fit seconds) is appended to
-    ``history_`` and passed to the callback; the evaluation time is kept out of
-    ``fit_seconds``.
+    ``monitor_data`` is ``(X_val, y_val)`` or ``(X_val, y_val, X_test, y_test)``.
+    After each epoch a record (epoch, running training error, loss, validation
+    and test error, fit seconds) is appended to ``history_`` and passed to
+    ``monitor_callback``; the evaluation time is kept out of ``fit_seconds``.
+    Both are constructor parameters, so ``clone`` keeps them.
     """
 
-    def monitor(self, X_val, y_val, X_test=None, y_test=None, callback=None):
-        self._monitor_data = (X_val, y_val, X_test, y_test)
-        self._monitor_callback = callback
+    def __init__(self, *, monitor_data=None, monitor_callback=None, **params):
+        super().__init__(**params)
+        self.monitor_data = monitor_data
+        self.monitor_callback = monitor_callback
+
+    def fit(self, X, y, sample_weight=None):
         self.history_ = []
         self._eval_seconds = 0.0
         self._start = time.perf_counter()
-        return self
+        return super().fit(X, y, sample_weight=sample_weight)
 
     def _on_epoch_end(self, params):
         start = time.perf_counter()
-        X_val, y_val, X_test, y_test = self._monitor_data
+        X_val, y_val, X_test, y_test = (*self.monitor_data, None, None)[:4]
 
         def error(X, y):
             outputs = self._relax_outputs(X, params.weights, params.biases, warn=False)
@@ -49,8 +54,8 @@ class MonitoredEqProp(EqPropClassifier):
         self._eval_seconds += time.perf_counter() - start
         record["fit_seconds"] = time.perf_counter() - self._start - self._eval_seconds
         self.history_.append(record)
-        if self._monitor_callback is not None:
-            self._monitor_callback(record)
+        if self.monitor_callback is not None:
+            self.monitor_callback(record)
 
 
 def preset_hyperparameters(architecture, preset):
@@ -105,9 +110,21 @@ def reproduce(architecture, preset="table", *, params=None, mnist=None, n_train=
     X, y = mnist.X_train, mnist.y_train
     if n_train:
         X, y = X[:n_train], y[:n_train]
-    clf = MonitoredEqProp(**hyperparameters, random_state=random_state)
     callback = print_record(hyperparameters["max_iter"]) if callback is None else callback
-    clf.monitor(mnist.X_val, mnist.y_val, mnist.X_test, mnist.y_test, callback=callback)
+    clf = MonitoredEqProp(
+        **hyperparameters, random_state=random_state,
+        monitor_data=(mnist.X_val, mnist.y_val, mnist.X_test, mnist.y_test),
+        monitor_callback=callback,
+    )
     with warnings.catch_warnings():  # the paper trains for a fixed number of epochs
         warnings.simplefilter("ignore", ConvergenceWarning)
         return clf.fit(X, y)
+
+
+# The parameters scikit-learn sees (get_params, clone): the classifier's and the two above.
+_SIGNATURE = inspect.signature(EqPropClassifier.__init__)
+MonitoredEqProp.__init__.__signature__ = _SIGNATURE.replace(parameters=[
+    *_SIGNATURE.parameters.values(),
+    inspect.Parameter("monitor_data", inspect.Parameter.KEYWORD_ONLY, default=None),
+    inspect.Parameter("monitor_callback", inspect.Parameter.KEYWORD_ONLY, default=None),
+])

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sk_eqprop.__main__ import main
@@ -85,3 +86,21 @@ def test_reproduce_command_passes_seed_and_verbosity_to_the_run(monkeypatch, cap
     monkeypatch.setattr(datasets, "load_mnist", lambda path=None: None)
     main(["--random-state", "3", "--verbose", "1", "reproduce", "--epochs", "2"])
     assert calls == {"params": {"max_iter": 2, "verbose": 1}, "random_state": 3}
+
+
+def test_monitored_estimator_is_configured_in_its_constructor_and_clone_keeps_it():
+    from sklearn.base import clone
+    from sklearn.datasets import load_digits
+
+    from sk_eqprop._reproduce import MonitoredEqProp
+
+    X, y = load_digits(return_X_y=True)
+    records = []
+    clf = MonitoredEqProp(hidden_layer_sizes=(8,), max_iter=2, random_state=0,
+                          monitor_data=(X[:50], y[:50]), monitor_callback=records.append)
+    twin = clone(clf)
+    assert np.array_equal(twin.monitor_data[0], X[:50]) and twin.get_params()["max_iter"] == 2
+    twin.set_params(monitor_callback=records.append)  # clone copies the callback's list
+    twin.fit(X[50:300], y[50:300])
+    assert [r["epoch"] for r in twin.history_] == [1, 2] == [r["epoch"] for r in records]
+    assert np.isnan(records[0]["test_error"]) and 0 <= records[0]["val_error"] <= 1
