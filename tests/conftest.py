@@ -2,10 +2,11 @@
 
 from hypothesis import settings
 
+from sk_eqprop._hyperparameters import _PAPER_NETWORK
+
 # Property tests draw the same examples on every run: the suite is deterministic.
 settings.register_profile("deterministic", derandomize=True, deadline=None, database=None)
 settings.load_profile("deterministic")
-
 
 
 # The paper's network and training rule (output units in the energy, input as given,
@@ -13,18 +14,11 @@ settings.load_profile("deterministic")
 # minibatches of 20, random sign of beta = 1): the settings many tests were written for,
 # where the estimators' defaults are chosen for everyday data.
 PAPER_NETWORK = dict(
-    output="energy",
-    input_scaling=None,
-    solver="sgd",
+    _PAPER_NETWORK,  # output, input scaling, solver, relaxation, particles, penalty, init
     learning_rate="auto",
-    alpha=0.0,
-    relaxation="gradient",
-    relax_tol=None,
     nudging="random_sign",
     beta=1.0,
     batch_size=20,
-    init_gain=1.0,
-    persistent_particles=True,
 )
 
 
