@@ -75,9 +75,9 @@ class _Parameters:
 class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     """Base class of the EqProp estimators: the training loop of Scellier & Bengio (2017).
 
-    Subclasses turn targets into output-layer targets ``d`` in ``[0, 1]``
-    (``_fit_target_encoding``, ``_encode_targets``), score a validation set (``_validation_score``) and
-    implement ``predict``.
+    Subclasses say how targets map onto the output units (``_fit_target_encoding``,
+    ``_encode_targets``, ``_decode``), which readout link suits them
+    (``_readout_link``) and which metric scores them (``_score_metric``).
     """
 
     _parameter_constraints: dict = {
@@ -358,7 +358,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         self.input_scale_ = scale.astype(X.dtype)
 
     def _network_input(self, x):
-        """A batch of features mapped onto the network's input (a new array; ``x`` is untouched)."""
+        """A batch of features mapped onto the network's input: a new array (``x`` itself
+        with ``input_scaling=None``); ``x`` is never modified."""
         if getattr(self, "input_scale_", None) is None:
             return x
         if sp.issparse(x):
