@@ -185,7 +185,10 @@ def fast_hyperparameters(architecture):
     minimiser given its neighbours) reaches the fixed points of the paper's
     dynamics in far fewer iterations, ``relax_tol`` stops samples that have
     settled, and symmetric nudging (two nudged phases at +beta and -beta,
-    Laborieux et al. 2021) removes the first-order bias of the update. The
+    Laborieux et al. 2021) removes the first-order bias of the update. Every
+    free phase starts from zero states and relaxes until each sample settles,
+    as ``predict`` does, so the network learns at the fixed points that
+    prediction reaches (no persistent particles). The
     two deep networks start from Glorot weights scaled by ``init_gain=0.4``
     with larger learning rates: from the paper's initialisation, relaxed
     layerwise, their hidden units saturate and they do not learn. The
