@@ -623,7 +623,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         h_last = states[:, states.shape[1] - W[-1].shape[0]:]
         params.optimizer.update(
             x, reference, nudged, effective_beta, W, b,
-            readout=None if link is None else (h_last, outputs, target), sample_weight=batch_weight,
+            readout=None if link is None else (h_last, outputs, target, link),
+            sample_weight=batch_weight,
         )
         return batch_cost, batch_errors
 

@@ -209,7 +209,8 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
 
     loss_ : float
         Mean loss at the free fixed point over the last epoch: the readout's
-        cross-entropy (binary cross-entropy for multilabel data), or the cost
+        cross-entropy (for multilabel data, the binary cross-entropy averaged
+        over the labels), or the cost
         ``C = 1/2 ||y - d||^2`` of ``output="energy"``.
 
     loss_curve_ : list of float

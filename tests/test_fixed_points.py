@@ -111,7 +111,7 @@ def test_readout_direction_is_minus_the_gradient_of_its_loss(link):
         return readout_loss(readout_outputs(h, W, b, link), target, link).mean()
 
     dW, db = np.empty_like(W), np.empty_like(b)
-    readout_direction(h, readout_outputs(h, W, b, link), target, dW, db)
+    readout_direction(h, readout_outputs(h, W, b, link), target, dW, db, link=link)
     eps = 1e-6
     for i, j in [(0, 0), (3, 2), (1, 1)]:
         Wp, Wm = W.copy(), W.copy()

@@ -63,8 +63,9 @@ def eqprop_direction(
         x, free_states, nudged_states, beta, weights[:-1], weight_out[:-1], bias_out[:-1],
         sample_weight=sample_weight,
     )
-    h_last, outputs, target = readout
-    readout_direction(h_last, outputs, target, weight_out[-1], bias_out[-1], sample_weight)
+    h_last, outputs, target, link = readout
+    readout_direction(h_last, outputs, target, weight_out[-1], bias_out[-1], sample_weight,
+                      link)
 
 
 class _Optimizer:
@@ -101,7 +102,7 @@ class _Optimizer:
                sample_weight=None):
         """One step from the contrastive term of ``nudged`` against ``reference``.
 
-        ``readout``: ``(h_last, outputs, target)`` at the free fixed point when the
+        ``readout``: ``(h_last, outputs, target, link)`` at the free fixed point when the
         network reads its outputs outside the energy (see :func:`eqprop_direction`).
         """
         eqprop_direction(x, reference, nudged, beta, weights, self.directions,

@@ -21,7 +21,7 @@ and the inner loop allocates nothing.
 import numpy as np
 
 from .layout import layer_slices
-from .readout import readout_outputs
+from .readout import loss_scale, readout_outputs
 from .workspace import take
 
 RELAXATIONS = ("gradient", "layerwise")
@@ -100,6 +100,7 @@ class _Stepper:
         weight, bias, link = self.readout
         p = readout_outputs(self.layers[-1], weight, bias, link, out=self.readout_buffer)
         np.subtract(self.target, p, out=p)
+        scale *= loss_scale(link, p.shape[1])
         p *= self.beta if scale == 1.0 else scale * self.beta
         return np.matmul(p, weight.T, out=self.force)
 
