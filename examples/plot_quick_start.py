@@ -14,9 +14,10 @@ equilibrium of the network.
 # %%
 # Data and model
 # --------------
-# The input is clamped into the network's energy as it is, so the features
-# (pixel intensities from 0 to 16) are scaled to [0, 1] first, with a
-# :class:`~sklearn.preprocessing.MinMaxScaler` in the pipeline. With
+# The classifier standardises the features itself (``input_scaling="standard"``),
+# so the pipeline's scaler changes nothing for it; the
+# :class:`~sklearn.preprocessing.MinMaxScaler` stands where a user's scaler
+# would. With
 # ``early_stopping=True`` the classifier holds out 10% of the training data and
 # stops when their accuracy has not improved for 10 epochs, keeping the best
 # epoch's weights.
