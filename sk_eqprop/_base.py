@@ -457,6 +457,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             X, y, targets, sample_weight, validation = self._split_validation(
                 X, y, targets, sample_weight
             )
+        X = self._network_input(X)  # once per call, not once per minibatch and epoch
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
         self._check_l2_shrink(n_samples)
@@ -485,7 +486,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                     idx = sample_idx[batch]
                     batch_weight = None if sample_weight is None else sample_weight[idx]
                     loss, err = self._train_batch(
-                        self._network_input(X[idx]), targets[idx], batch_weight, params, idx,
+                        X[idx], targets[idx], batch_weight, params, idx,
                         particles, relaxation_counts,
                     )
                     loss_sum += loss

@@ -168,12 +168,14 @@ class Adam(_Optimizer):
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self.first_moments = [np.zeros_like(p) for p in self.directions]
         self.second_moments = [np.zeros_like(p) for p in self.directions]
+        self._scratch = [np.empty_like(p) for p in self.directions]  # no temporaries per step
         self.t = 0
 
     def copy(self):
         new = super().copy()
         new.first_moments = [m.copy() for m in self.first_moments]
         new.second_moments = [v.copy() for v in self.second_moments]
+        new._scratch = [np.empty_like(p) for p in self._scratch]
         return new
 
     def state(self):
@@ -202,16 +204,16 @@ class Adam(_Optimizer):
         b1, b2 = self.beta_1, self.beta_2
         correction = np.sqrt(1.0 - b2**self.t) / (1.0 - b1**self.t)
         params = list(weights) + list(biases)
-        for k, (p, g, m, v) in enumerate(zip(
-            params, self.directions, self.first_moments, self.second_moments
+        for k, (p, g, m, v, tmp) in enumerate(zip(
+            params, self.directions, self.first_moments, self.second_moments, self._scratch
         )):
             rate = self.rates[k % n_weights]
             # g holds the ascent direction -dL/dp: turn it into the gradient.
             np.negative(g, out=g)
             if self.alpha and k < n_weights:
-                g += (self.alpha / n_samples) * p
+                g += np.multiply(p, self.alpha / n_samples, out=tmp)
             m *= b1
-            m += (1.0 - b1) * g
+            m += np.multiply(g, 1.0 - b1, out=tmp)
             v *= b2
             np.multiply(g, g, out=g)
             g *= 1.0 - b2

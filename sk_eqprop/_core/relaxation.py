@@ -46,7 +46,6 @@ class _Stepper:
         self, x_drive, states, weights, biases, beta, target, readout=None, workspace=None
     ):
         self.states = states
-        self.workspace = workspace
         # rho's bounds as 0-d arrays of the states' dtype: ``ndarray.clip`` with them
         # costs about 0.4 us more per call than NumPy's private clip ufunc, where
         # Python floats cost about 1.5 us more (and np.maximum/np.minimum 4-6x).

@@ -46,22 +46,30 @@ def contrastive_gradient(x, free_states, nudged_states, beta, weights):
 
 
 def contrastive_direction(
-    x, free_states, nudged_states, beta, weights, weight_out, bias_out, *, sample_weight=None
+    x, free_states, nudged_states, beta, weights, weight_out, bias_out, *, sample_weight=None,
+    rates=None,
 ):
     """Write the EqProp estimate of ``-dC/dW_k`` and ``-dC/db_k`` into ``weight_out``, ``bias_out``.
 
     The ascent direction of :func:`contrastive_gradient` (paper, Eq. 10 and 13),
     ``(1/beta) mean_batch[rho(s_k^b)^T rho(s_{k+1}^b) - rho(s_k^0)^T rho(s_{k+1}^0)]``,
-    computed with one matrix product per layer as in
-    :func:`apply_contrastive_update` and written into preallocated arrays.
-    With ``sample_weight``, sample ``i``'s term is multiplied by ``sample_weight[i]``.
+    with one matrix product per layer: the two co-activity terms of a
+    hidden-to-hidden layer are one product of the phases stacked along the
+    batch axis, ``[s_k^b, s_k^0]^T [c s_{k+1}^b, -c s_{k+1}^0]``. The results
+    land in preallocated arrays, so that no weight-sized array is allocated.
+
+    With ``rates``, layer ``k``'s direction is multiplied by ``rates[k]`` (folded
+    into ``c``: the paper's step itself, see :func:`apply_contrastive_update`).
+    With ``sample_weight``, sample ``i``'s term is multiplied by ``sample_weight[i]``
+    (the batch mean stays a mean over the ``n`` samples): a weight of 2 counts as
+    the sample seen twice. ``x`` may be a SciPy sparse matrix.
     """
     n = x.shape[0]
-    coef = 1.0 / (beta * n)
-    scale = coef if sample_weight is None else coef * sample_weight[:, np.newaxis]
     free = [x] + split_states(free_states, weights)
     nudged = [x] + split_states(nudged_states, weights)
     for k, (W_out, b_out) in enumerate(zip(weight_out, bias_out)):
+        coef = (1.0 if rates is None else rates[k]) / (beta * n)
+        scale = coef if sample_weight is None else coef * sample_weight[:, np.newaxis]
         delta = nudged[k + 1] - free[k + 1]
         delta *= scale
         np.sum(delta, axis=0, out=b_out)
@@ -84,43 +92,23 @@ def apply_contrastive_update(
 ):
     """Apply ``W_k <- W_k - rates[k] * dC/dW_k`` (and biases) in place.
 
-    Same mathematics as :func:`contrastive_gradient`, with one matrix product
-    per layer: the two co-activity terms of a hidden-to-hidden layer are one
-    product of the phases stacked along the batch axis,
-    ``[s_k^b, s_k^0]^T [c s_{k+1}^b, -c s_{k+1}^0]``, and the product lands in
-    ``workspace`` (arrays shaped like the weights, reused across minibatches;
-    allocated here if not given) so that no weight-sized array need be
-    allocated per update.
-
-    With ``sample_weight``, sample ``i``'s term is multiplied by ``sample_weight[i]``
-    (the batch mean stays a mean over the ``n`` samples): a weight of 2 counts as
-    the sample seen twice. ``x`` may be a SciPy sparse matrix.
+    The paper's step: :func:`contrastive_direction` with the rates folded into
+    its scale, written into ``workspace`` (arrays shaped like the weights, reused
+    across minibatches; allocated here if not given), then added to the weights.
 
     With ``alpha`` (the L2 penalty ``alpha`` of scikit-learn's MLP), every
     weight matrix is first shrunk by ``1 - rates[k] * alpha / n``: the step
     of the penalty ``alpha / (2 n) ||W_k||^2`` taken at the current weights.
     """
     n = x.shape[0]
-    scale = 1.0 if sample_weight is None else sample_weight[:, np.newaxis]
-    free = [x] + split_states(free_states, weights)
-    nudged = [x] + split_states(nudged_states, weights)
-    for k, (W, b, rate) in enumerate(zip(weights, biases, rates)):
-        coef = rate / (beta * n)
-        delta = nudged[k + 1] - free[k + 1]
-        delta *= coef * scale
-        b += delta.sum(axis=0)
-        if k == 0:  # the clamped input is the same in both phases
-            below, above = x, delta
-        else:
-            below = np.concatenate([nudged[k], free[k]])
-            above = np.concatenate([nudged[k + 1], free[k + 1]])
-            above[:n] *= coef * scale
-            above[n:] *= -coef * scale
-        product = np.empty_like(W) if workspace is None else workspace[k]
-        if isinstance(below, np.ndarray):
-            np.matmul(below.T, above, out=product)
-        else:  # sparse input
-            product[...] = below.T @ above
+    products = [np.empty_like(W) for W in weights] if workspace is None else workspace
+    bias_steps = [np.empty_like(b) for b in biases]
+    contrastive_direction(
+        x, free_states, nudged_states, beta, weights, products, bias_steps,
+        sample_weight=sample_weight, rates=rates,
+    )
+    for W, b, rate, product, bias_step in zip(weights, biases, rates, products, bias_steps):
+        b += bias_step
         if alpha:
             W *= 1.0 - rate * alpha / n
         W += product
