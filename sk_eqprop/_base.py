@@ -112,6 +112,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "backend": [StrOptions({"numpy", "jax"})],
     }
 
     @abstractmethod
@@ -145,6 +146,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         warm_start,
         random_state,
         verbose,
+        backend,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.output = output
@@ -173,6 +175,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.backend = backend
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -461,11 +464,11 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
         self._check_l2_shrink(n_samples)
-        particles = None
-        if self.persistent_particles and not incremental:
-            # The paper's persistent particles: each training example's last free fixed
-            # point, the start of its next free phase. Kept for this call only.
-            particles = zero_states(n_samples, self._relaxing(params.weights))
+        # The paper's persistent particles: each training example's last free fixed
+        # point, the start of its next free phase. Kept for this call only.
+        use_particles = self.persistent_particles and not incremental
+        run_epoch = self._epoch_runner(X, targets, sample_weight, params, use_particles)
+        n_batches = -(-n_samples // batch_size)
         n_epochs = 1 if incremental else self.max_iter
         sample_idx = np.arange(n_samples)
         best_params = None
@@ -478,19 +481,13 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                     self.learning_rates_, self.learning_rate_schedule,
                     self.n_iter_ if incremental else epoch, self.max_iter,
                 ))
+                # Every random draw of the epoch comes from the estimator's NumPy random
+                # state, in the same order whatever the backend.
                 if self.shuffle:
                     rng.shuffle(sample_idx)
-                loss_sum, errors = 0.0, 0.0
+                signs = self._draw_signs(n_batches)
                 relaxation_counts = {"free": 0, "nudged": 0, "nudged_samples": 0}
-                for batch in gen_batches(n_samples, batch_size):
-                    idx = sample_idx[batch]
-                    batch_weight = None if sample_weight is None else sample_weight[idx]
-                    loss, err = self._train_batch(
-                        X[idx], targets[idx], batch_weight, params, idx,
-                        particles, relaxation_counts,
-                    )
-                    loss_sum += loss
-                    errors += err
+                loss_sum, errors = run_epoch(sample_idx, signs, relaxation_counts)
                 if params.diverged():
                     raise ValueError(self._divergence_message())
                 self.n_iter_ += 1
@@ -526,6 +523,42 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             warnings.warn("Training interrupted by user; keeping the model trained so far.", stacklevel=2)
         self._commit(best_params if best_params is not None else params)
 
+    def _epoch_runner(self, X, targets, sample_weight, params, use_particles):
+        """``run_epoch(order, signs, relaxation_counts)``: one epoch of minibatches of the
+        samples in ``order``, the sign of beta of minibatch ``i`` being ``signs[i]``; it
+        trains ``params`` in place and returns the (weighted) summed cost and errors at the
+        free fixed points."""
+        if self.backend == "jax":
+            from ._jax.training import JaxEpochs  # an optional extra: imported on use
+
+            return JaxEpochs(self, X, targets, sample_weight, params, use_particles).run_epoch
+        particles = zero_states(X.shape[0], self._relaxing(params.weights)) if use_particles \
+            else None
+        batch_size = self._batch_size(X.shape[0])
+
+        def run_epoch(order, signs, relaxation_counts):
+            loss_sum, errors = 0.0, 0.0
+            for batch, sign in zip(gen_batches(X.shape[0], batch_size), signs):
+                idx = order[batch]
+                batch_weight = None if sample_weight is None else sample_weight[idx]
+                loss, err = self._train_batch(
+                    X[idx], targets[idx], batch_weight, params, idx, particles, sign,
+                    relaxation_counts,
+                )
+                loss_sum += loss
+                errors += err
+            return loss_sum, errors
+
+        return run_epoch
+
+    def _draw_signs(self, n_batches):
+        """The sign of beta of each minibatch of an epoch: drawn at random for
+        ``nudging="random_sign"`` (the paper), else +1."""
+        if self.nudging != "random_sign":
+            return np.ones(n_batches)
+        rng = self._random_state
+        return np.array([-1.0 if rng.randint(2) else 1.0 for _ in range(n_batches)])
+
     def _on_epoch_end(self, params):
         """Called after every epoch with the parameters being trained (for monitoring)."""
 
@@ -542,11 +575,15 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 out = take(workspace, "batch.x_drive", (x.shape[0], W0.shape[1]), W0.dtype)
                 x_drive = np.matmul(x, W0, out=out)
         if not np.isfinite(x_drive).all():
-            raise ValueError(
-                "X has values too large for the network (its input to the first hidden "
-                "layer overflows); scale the features, e.g. with MinMaxScaler."
-            )
+            raise ValueError(BaseEqProp._input_overflow_message())
         return x_drive
+
+    @staticmethod
+    def _input_overflow_message():
+        return (
+            "X has values too large for the network (its input to the first hidden "
+            "layer overflows); scale the features, e.g. with MinMaxScaler."
+        )
 
     def _relaxing(self, parameters):
         """The parameters of the layers that relax: all but the readout's, if any."""
@@ -579,11 +616,13 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             **self._relaxation_settings(weights, biases), workspace=workspace,
         )
 
-    def _train_batch(self, x, target, batch_weight, params, idx, particles, relaxation_counts=None):
+    def _train_batch(self, x, target, batch_weight, params, idx, particles, sign=1.0,
+                     relaxation_counts=None):
         """One minibatch: free phase, nudged phase(s), contrastive update (paper, Section 3).
 
+        ``sign`` is the sign of beta of a single nudged phase (``nudging="random_sign"``).
         Returns the batch's (weighted) summed cost and number of errors at the free fixed point;
-        adds the relaxation steps taken by its samples to ``steps``.
+        adds the relaxation steps taken by its samples to ``relaxation_counts``.
         """
         if relaxation_counts is None:
             relaxation_counts = {"free": 0, "nudged": 0, "nudged_samples": 0}
@@ -611,9 +650,6 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         batch_cost, batch_errors = float(costs.sum()), float(errors.sum())
 
         # Weakly clamped phase(s), from the free fixed point.
-        sign = 1.0
-        if self.nudging == "random_sign" and self._random_state.randint(2):
-            sign = -1.0
         reference, nudged, effective_beta, n_steps = nudged_phases(
             x_drive, states, self._relaxing(W), self._relaxing(b), self.n_iter_nudged,
             beta=self.beta, target=target, nudging=self.nudging, sign=sign,

@@ -188,6 +188,15 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
     verbose : int, default=0
         Print one line per epoch with the loss, training error and time.
 
+    backend : {"numpy", "jax"}, default="numpy"
+        Where training runs. ``"numpy"`` is the reference implementation.
+        ``"jax"`` compiles whole chunks of minibatches with JAX (an optional
+        extra: ``pip install "sk_eqprop[jax]"``), on the CPU or a GPU: the same
+        network, the same random draws, several times faster per epoch. It
+        computes in float32 unless JAX's x64 mode is on. Prediction always
+        runs in NumPy, so a model fitted with JAX loads and predicts without
+        it. See "Backends and speed" in the documentation.
+
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
@@ -314,6 +323,7 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         warm_start=False,
         random_state=None,
         verbose=0,
+        backend="numpy",
     ):
         super().__init__(
             hidden_layer_sizes,
@@ -343,6 +353,7 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
             warm_start=warm_start,
             random_state=random_state,
             verbose=verbose,
+            backend=backend,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -122,6 +122,15 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     verbose : int, default=0
         Print one line per epoch.
 
+    backend : {"numpy", "jax"}, default="numpy"
+        Where training runs. ``"numpy"`` is the reference implementation.
+        ``"jax"`` compiles whole chunks of minibatches with JAX (an optional
+        extra: ``pip install "sk_eqprop[jax]"``), on the CPU or a GPU: the same
+        network, the same random draws, several times faster per epoch. It
+        computes in float32 unless JAX's x64 mode is on. Prediction always
+        runs in NumPy, so a model fitted with JAX loads and predicts without
+        it. See "Backends and speed" in the documentation.
+
     Attributes
     ----------
     coefs_, intercepts_ : list of ndarray
@@ -229,6 +238,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         warm_start=False,
         random_state=None,
         verbose=0,
+        backend="numpy",
     ):
         super().__init__(
             hidden_layer_sizes,
@@ -258,6 +268,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
             warm_start=warm_start,
             random_state=random_state,
             verbose=verbose,
+            backend=backend,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -24,9 +24,9 @@ def runtime_dependencies():
     pytest.skip("tomllib needs Python 3.11")  # pragma: no cover
 
 
-def imported_top_level_packages():
+def imported_top_level_packages(paths=None):
     names = set()
-    for path in PACKAGE.rglob("*.py"):
+    for path in PACKAGE.rglob("*.py") if paths is None else paths:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names.update(alias.name.split(".")[0] for alias in node.names)
@@ -49,8 +49,25 @@ def test_every_runtime_dependency_is_imported_and_nothing_else_is_needed():
     for dependency in dependencies:
         assert IMPORT_NAMES[dependency] in imported, f"{dependency} is declared but unused"
     third_party = imported - set(sys.stdlib_module_names) - {"sk_eqprop"}
-    # matplotlib is imported lazily by the plotting helpers only (an optional extra).
-    assert third_party - {"matplotlib"} <= set(IMPORT_NAMES.values()), third_party
+    # matplotlib is imported lazily by the plotting helpers only, JAX by the JAX backend
+    # only (optional extras).
+    assert third_party - {"matplotlib", "jax"} <= set(IMPORT_NAMES.values()), third_party
+    outside_backend = [p for p in PACKAGE.rglob("*.py") if "_jax" not in p.parts]
+    assert "jax" not in imported_top_level_packages(outside_backend)
+
+
+def test_importing_the_package_does_not_import_jax():
+    # backend="jax" is an optional extra: sk_eqprop imports and predicts without it.
+    import subprocess
+
+    code = "import sys, sk_eqprop, sk_eqprop.inspection; print('jax' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_the_jax_extra_is_declared():
+    project, _ = runtime_dependencies()
+    assert any(d.startswith("jax") for d in project["optional-dependencies"]["jax"])
 
 
 def test_gallery_and_readme_use_the_public_api_and_no_development_paths():

@@ -1,10 +1,15 @@
-"""scikit-learn's estimator check suite, at the estimator's default parameters."""
+"""scikit-learn's estimator check suite, at the estimator's default parameters, on each
+backend (the JAX one where JAX is installed: tests/test_jax_backend.py says when it is not)."""
+
+import importlib.util
 
 from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
 
 from sk_eqprop import EqPropClassifier, EqPropRegressor
 
 ESTIMATORS = [EqPropClassifier(), EqPropRegressor()]
+if importlib.util.find_spec("jax") is not None:
+    ESTIMATORS += [EqPropClassifier(backend="jax"), EqPropRegressor(backend="jax")]
 
 _WEIGHT_REASON = (
     "sample_weight scales each sample's term in the minibatch update; with shuffled "

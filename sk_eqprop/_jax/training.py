@@ -1,0 +1,411 @@
+"""EqProp training compiled by JAX: a chunk of minibatches in one call.
+
+:func:`train_chunk` scans :func:`_train_batch` (free phase, nudged phase(s),
+update: the paper's Section 3, as :meth:`BaseEqProp._train_batch` does it in
+NumPy) over a chunk of minibatches. Its static configuration holds only what
+changes the traced program (dynamics, nudging, readout, solver, iteration
+counts, particles); beta, epsilon, the tolerance, the learning rates and the
+penalty are arguments, so a grid search over them reuses one compiled function
+for every candidate of the same shapes.
+
+:class:`JaxEpochs` feeds it from the estimator's fit loop: the random draws
+(shuffled order, the sign of beta) come from the estimator's NumPy random state,
+the parameters live on the device during a training call and are copied back
+into the host's arrays after every chunk, so that the estimator's bookkeeping
+(divergence, early stopping, interruption, warm starts) is the NumPy path's.
+"""
+
+import math
+from functools import partial
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from .. import _core
+from . import import_jax
+
+jax = import_jax()
+import jax.numpy as jnp  # noqa: E402
+from jax import lax  # noqa: E402
+
+from .dynamics import Readout, make_step, readout_outputs, relax  # noqa: E402
+
+# A chunk is at most this many sample-iterations of relaxation (rows times free plus
+# nudged iterations): about a second of work on a laptop's CPU, so that progress lines
+# and Ctrl-C stay responsive, and enough minibatches to amortise the call.
+CHUNK_WORK = 2**20
+
+# Adam's constants, as :class:`sk_eqprop._core.optimizers.Adam` (and scikit-learn's MLP).
+_ADAM_BETA_1, _ADAM_BETA_2, _ADAM_EPSILON = 0.9, 0.999, 1e-8
+
+
+class Config(NamedTuple):
+    """What the traced program depends on besides shapes and dtypes (a static argument)."""
+
+    method: str  # "gradient" or "layerwise"
+    link: object  # the readout's link, or None for the paper's energy output
+    nudging: str  # "random_sign", "positive" or "symmetric"
+    solver: str  # "sgd" or "adam"
+    n_iter_free: int
+    n_iter_nudged: int
+    has_tol: bool
+    particles: bool
+
+
+class Hyper(NamedTuple):
+    """Scalars and rates read by the traced program (arguments: changing them does not
+    recompile)."""
+
+    beta: object
+    epsilon: object
+    tol: object
+    alpha: object
+    rates: object  # one per weight layer
+
+
+class Carry(NamedTuple):
+    """Everything a minibatch changes."""
+
+    weights: tuple
+    biases: tuple
+    first_moments: tuple  # Adam's; empty for SGD
+    second_moments: tuple
+    t: object  # Adam's step count
+    particles: object  # (n_samples, n_free_units), or None
+
+
+def _split(states, sizes):
+    """Per-layer views of side-by-side states (the NumPy path's layout)."""
+    bounds = np.cumsum([0, *sizes])
+    return tuple(states[:, a:b] for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def _contrastive_directions(x, reference, nudged, beta, weight, n):
+    """The EqProp estimate of ``-dC/dW_k``, ``-dC/db_k`` (paper, Eq. 10 and 13), as
+    :func:`sk_eqprop._core.update.contrastive_direction`: the batch mean over ``n``
+    samples of ``(1/beta) [rho(s_k^b)^T rho(s_{k+1}^b) - rho(s_k^0)^T rho(s_{k+1}^0)]``,
+    sample ``i`` weighted by ``weight[i]``."""
+    scale = (1.0 / (beta * n)) * weight[:, None]
+    weight_dirs, bias_dirs = [], []
+    for k in range(len(nudged)):
+        delta = (nudged[k] - reference[k]) * scale
+        bias_dirs.append(delta.sum(axis=0))
+        if k == 0:  # the clamped input is the same in both phases
+            weight_dirs.append(x.T @ delta)
+        else:
+            below = jnp.concatenate([nudged[k - 1], reference[k - 1]])
+            above = jnp.concatenate([nudged[k] * scale, -(reference[k] * scale)])
+            weight_dirs.append(below.T @ above)
+    return weight_dirs, bias_dirs
+
+
+def _readout_directions(h_last, outputs, target, weight, n, link):
+    """``-dL/dW_out``, ``-dL/db_out``: the exact, local gradient of the readout's loss."""
+    delta = (target - outputs) * weight[:, None] / n
+    delta = delta * _core.readout.loss_scale(link, target.shape[1])
+    return h_last.T @ delta, delta.sum(axis=0)
+
+
+def _sgd(carry, directions, hyper, n):
+    """Plain steps after the L2 shrink of the weights (:class:`sk_eqprop._core.SGD`)."""
+    n_weights = len(carry.weights)
+    params = carry.weights + carry.biases
+    new = []
+    for k, (p, g) in enumerate(zip(params, directions)):
+        rate = hyper.rates[k % n_weights]
+        if k < n_weights:
+            p = p * (1.0 - rate * hyper.alpha / n)
+        new.append(p + g * rate)
+    return carry._replace(weights=tuple(new[:n_weights]), biases=tuple(new[n_weights:]))
+
+
+def _adam(carry, directions, hyper, n):
+    """Adam steps along the EqProp estimate (:class:`sk_eqprop._core.Adam`)."""
+    n_weights = len(carry.weights)
+    params = carry.weights + carry.biases
+    t = carry.t + 1
+    dtype = params[0].dtype
+    tf = t.astype(dtype)
+    correction = jnp.sqrt(1.0 - _ADAM_BETA_2**tf) / (1.0 - _ADAM_BETA_1**tf)
+    new, firsts, seconds = [], [], []
+    for k, (p, g, m, v) in enumerate(zip(params, directions, carry.first_moments,
+                                         carry.second_moments)):
+        rate = hyper.rates[k % n_weights]
+        g = -g  # the ascent direction -dL/dp, made the gradient
+        if k < n_weights:
+            g = g + p * (hyper.alpha / n)
+        m = m * _ADAM_BETA_1 + g * (1.0 - _ADAM_BETA_1)
+        v = v * _ADAM_BETA_2 + (g * g) * (1.0 - _ADAM_BETA_2)
+        new.append(p - m / (jnp.sqrt(v) + _ADAM_EPSILON) * (rate * correction))
+        firsts.append(m)
+        seconds.append(v)
+    return carry._replace(weights=tuple(new[:n_weights]), biases=tuple(new[n_weights:]),
+                          first_moments=tuple(firsts), second_moments=tuple(seconds), t=t)
+
+
+def _train_batch(cfg, hyper, data, carry, batch, x, x_drive):
+    """One minibatch: free phase, nudged phase(s), update. Rows whose index is out of
+    range pad the batch: they weigh nothing and are not counted. ``x`` is the batch's
+    input, ``x_drive = x @ W_0`` its drive (constant during relaxation)."""
+    _, targets, sample_weight = data
+    _, idx, sign = batch
+    n_samples = targets.shape[0]
+    valid = idx < n_samples
+    dtype = carry.weights[0].dtype
+    n = valid.sum().astype(dtype)
+    target = jnp.take(targets, idx, axis=0, mode="fill", fill_value=0)
+    weight = jnp.take(sample_weight, idx, axis=0, mode="fill", fill_value=0)
+
+    W, b = carry.weights, carry.biases
+    readout = None if cfg.link is None else Readout(W[-1], b[-1], cfg.link)
+    relaxing_W, relaxing_b = (W, b) if readout is None else (W[:-1], b[:-1])
+    sizes = [w.shape[1] for w in relaxing_W]
+    tol = hyper.tol if cfg.has_tol else None
+    one_layer = cfg.method == "layerwise" and len(relaxing_W) == 1
+
+    # Free phase (beta = 0), from zero states or the persistent particles.
+    if cfg.particles:
+        start = _split(jnp.take(carry.particles, idx, axis=0, mode="fill", fill_value=0), sizes)
+    else:
+        start = tuple(jnp.zeros((x.shape[0], s), dtype) for s in sizes)
+    free_step = make_step(cfg.method, x_drive, relaxing_W, relaxing_b, hyper.epsilon)
+    free, free_steps = relax(free_step, start, cfg.n_iter_free, tol, single_sweep=one_layer,
+                             active=valid)
+    particles = carry.particles
+    if cfg.particles:
+        particles = particles.at[idx].set(jnp.concatenate(free, axis=1), mode="drop")
+    outputs = free[-1] if readout is None else readout_outputs(free[-1], readout)
+
+    # Weakly clamped phase(s), from the free fixed point.
+    nudged_one_sweep = one_layer and readout is None
+    if cfg.nudging == "symmetric":
+        # The +beta and -beta phases as one batch of 2n rows.
+        m = x.shape[0]
+        betas = jnp.concatenate([jnp.full((m, 1), hyper.beta, dtype),
+                                 jnp.full((m, 1), -hyper.beta, dtype)])
+        step = make_step(cfg.method, jnp.concatenate([x_drive, x_drive]), relaxing_W, relaxing_b,
+                         hyper.epsilon, beta=betas, target=jnp.concatenate([target, target]),
+                         readout=readout, nudged=True)
+        both, nudged_steps = relax(step, tuple(jnp.concatenate([s, s]) for s in free),
+                                   cfg.n_iter_nudged, tol, single_sweep=nudged_one_sweep,
+                                   active=jnp.concatenate([valid, valid]))
+        nudged, reference = tuple(s[:m] for s in both), tuple(s[m:] for s in both)
+        effective_beta = 2.0 * hyper.beta
+        nudged_valid = jnp.concatenate([valid, valid])
+    else:
+        effective_beta = hyper.beta if cfg.nudging == "positive" else sign * hyper.beta
+        step = make_step(cfg.method, x_drive, relaxing_W, relaxing_b, hyper.epsilon,
+                         beta=effective_beta, target=target, readout=readout, nudged=True)
+        nudged, nudged_steps = relax(step, free, cfg.n_iter_nudged, tol,
+                                     single_sweep=nudged_one_sweep, active=valid)
+        reference = free
+        nudged_valid = valid
+
+    # The update: the contrastive term of every relaxing layer, and the readout's gradient.
+    weight_dirs, bias_dirs = _contrastive_directions(x, reference, nudged, effective_beta,
+                                                     weight, n)
+    if readout is not None:
+        w_out, b_out = _readout_directions(free[-1], outputs, target, weight, n, cfg.link)
+        weight_dirs.append(w_out)
+        bias_dirs.append(b_out)
+    update = _adam if cfg.solver == "adam" else _sgd
+    carry = update(carry, weight_dirs + bias_dirs, hyper, n)._replace(particles=particles)
+    counts = jnp.stack([jnp.where(valid, free_steps, 0).sum(),
+                        jnp.where(nudged_valid, nudged_steps, 0).sum()]).astype(jnp.int32)
+    return carry, (outputs, counts)
+
+
+def _skip_batch(cfg, hyper, data, carry, batch, x, x_drive):
+    """A minibatch that changes nothing: padding at the end of a chunk, or one whose
+    input's drive overflows (the caller reports it)."""
+    dtype = carry.weights[0].dtype
+    n_outputs = carry.weights[-1].shape[1]
+    return carry, (jnp.zeros((x.shape[0], n_outputs), dtype), jnp.zeros(2, jnp.int32))
+
+
+@partial(jax.jit, static_argnums=0)
+def train_chunk(cfg, hyper, data, carry, batches):
+    """Train on the minibatches ``batches = (rows, idx, signs)`` (one row each) in order.
+
+    Returns the new carry and, per minibatch, the outputs at the free fixed point,
+    the steps taken (free, nudged) and whether the input's drive was finite (a
+    minibatch whose drive overflows is skipped, so that the carry holds the
+    parameters it met: the caller tells a diverged network from an input too large).
+    """
+    X, n_samples = data[0], data[1].shape[0]
+
+    def body(carry, batch):
+        x = jnp.take(X, batch[0], axis=0, mode="fill", fill_value=0)
+        x_drive = x @ carry.weights[0]
+        finite = jnp.isfinite(x_drive).all()
+        nonempty = batch[1][0] < n_samples  # padding fills whole minibatches from the end
+        carry, (outputs, counts) = lax.cond(
+            nonempty & finite, partial(_train_batch, cfg, hyper, data),
+            partial(_skip_batch, cfg, hyper, data), carry, batch, x, x_drive)
+        return carry, (outputs, counts, finite)
+
+    return lax.scan(body, carry, batches)
+
+
+def compute_dtype(dtype):
+    """The dtype the device computes in: float64 only with JAX's x64 mode on."""
+    if dtype == np.float64 and not jax.config.jax_enable_x64:
+        return np.dtype(np.float32)
+    return np.dtype(dtype)
+
+
+class JaxEpochs:
+    """Epochs of one training call on the JAX backend (see the module docstring).
+
+    Parameters
+    ----------
+    estimator : BaseEqProp
+        The estimator being fitted (its settings, and the host-side cost and errors).
+    X : ndarray or sparse matrix of shape (n_samples, n_features)
+        The network's input (already scaled). Dense input moves to the device once;
+        sparse input is densified chunk by chunk.
+    targets, sample_weight, params
+        As in the NumPy path's fit loop; ``params`` is trained in place (its host arrays
+        are refreshed after every chunk).
+    particles : bool
+        Whether the free phase starts from persistent particles (kept on the device for
+        this training call) rather than from zero.
+    """
+
+    def __init__(self, estimator, X, targets, sample_weight, params, particles):
+        self.estimator = estimator
+        self.params = params
+        self.host_dtype = params.weights[0].dtype
+        self.dtype = compute_dtype(self.host_dtype)
+        n_samples = X.shape[0]
+        self.sparse = sp.issparse(X)
+        self.X_host = X
+        self.targets_host = targets
+        self.sample_weight_host = sample_weight
+        if self.sparse:
+            self.X = None
+        else:  # an overflow to float32 is reported as such by the first minibatch
+            with np.errstate(over="ignore"):
+                self.X = jnp.asarray(np.asarray(X, dtype=self.dtype))
+        weights = np.ones(n_samples) if sample_weight is None else sample_weight
+        self.data_rest = (jnp.asarray(targets, dtype=self.dtype),
+                          jnp.asarray(weights, dtype=self.dtype))
+        link = estimator._link()
+        self.link = link
+        self.cfg = Config(
+            method=estimator.relaxation, link=link, nudging=estimator.nudging,
+            solver=estimator.solver, n_iter_free=int(estimator.n_iter_free),
+            n_iter_nudged=int(estimator.n_iter_nudged), has_tol=estimator.relax_tol is not None,
+            particles=particles,
+        )
+        optimizer = params.optimizer
+        adam = self.cfg.solver == "adam"
+        n_units = sum(W.shape[1] for W in estimator._relaxing(params.weights))
+        self.carry = Carry(
+            weights=tuple(jnp.asarray(W, self.dtype) for W in params.weights),
+            biases=tuple(jnp.asarray(b, self.dtype) for b in params.biases),
+            first_moments=tuple(jnp.asarray(m, self.dtype) for m in optimizer.first_moments)
+            if adam else (),
+            second_moments=tuple(jnp.asarray(v, self.dtype) for v in optimizer.second_moments)
+            if adam else (),
+            t=jnp.int32(optimizer.t if adam else 0),
+            particles=jnp.zeros((n_samples, n_units), self.dtype) if particles else None,
+        )
+        self.batch_size = estimator._batch_size(n_samples)
+        n_batches = math.ceil(n_samples / self.batch_size)
+        iterations = self.cfg.n_iter_free + self.cfg.n_iter_nudged * (
+            2 if self.cfg.nudging == "symmetric" else 1)
+        per_chunk = max(1, CHUNK_WORK // (self.batch_size * iterations))
+        n_chunks = math.ceil(n_batches / per_chunk)
+        self.chunk_batches = math.ceil(n_batches / n_chunks)
+
+    def _hyper(self):
+        estimator, dtype = self.estimator, self.dtype
+        scalar = partial(jnp.asarray, dtype=dtype)
+        tol = estimator.relax_tol if estimator.relax_tol is not None else 0.0
+        return Hyper(beta=scalar(estimator.beta), epsilon=scalar(estimator.epsilon),
+                     tol=scalar(tol), alpha=scalar(self.params.optimizer.alpha),
+                     rates=jnp.asarray(self.params.optimizer.rates, dtype))
+
+    def run_epoch(self, order, signs, relaxation_counts):
+        """Train one epoch on the samples in ``order`` (one sign of beta per minibatch);
+        returns the (weighted) summed cost and errors at the free fixed points."""
+        n_samples = order.shape[0]
+        bs, per_chunk = self.batch_size, self.chunk_batches
+        n_batches = math.ceil(n_samples / bs)
+        hyper = self._hyper()
+        loss_sum, errors = 0.0, 0.0
+        try:
+            for first in range(0, n_batches, per_chunk):
+                # The chunk's sample indices, padded with n_samples (an empty slot).
+                idx = np.full(per_chunk * bs, n_samples, dtype=np.int32)
+                chunk = order[first * bs:(first + per_chunk) * bs]
+                idx[:chunk.shape[0]] = chunk
+                idx = idx.reshape(per_chunk, bs)
+                chunk_signs = np.ones(per_chunk, dtype=self.dtype)
+                chunk_signs[:len(signs[first:first + per_chunk])] = signs[first:first + per_chunk]
+                if self.sparse:  # the chunk's rows, densified (padding rows stay zero)
+                    x_source = np.zeros((per_chunk * bs, self.X_host.shape[1]), self.dtype)
+                    x_source[:chunk.shape[0]] = self.X_host[chunk].toarray()
+                    rows = np.arange(per_chunk * bs, dtype=np.int32).reshape(per_chunk, bs)
+                else:
+                    x_source, rows = self.X, idx
+                carry, (outputs, counts, finite) = train_chunk(
+                    self.cfg, hyper, (x_source, *self.data_rest), self.carry,
+                    (rows, idx, chunk_signs),
+                )
+                outputs, counts, finite = (np.asarray(a) for a in (outputs, counts, finite))
+                self.carry = carry
+                if not finite.all():
+                    # The skipped minibatch met either diverged parameters or an input
+                    # too large for sane ones.
+                    self.copy_to_host()
+                    raise ValueError(self.estimator._divergence_message()
+                                     if self.params.diverged()
+                                     else self.estimator._input_overflow_message())
+                loss, err = self._batch_costs(outputs, idx)
+                for batch_loss, batch_errors in zip(loss, err):
+                    loss_sum += float(batch_loss)
+                    errors += float(batch_errors)
+                n_valid = (idx < n_samples).sum(axis=1)
+                relaxation_counts["free"] += int(counts[:, 0].sum())
+                relaxation_counts["nudged"] += int(counts[:, 1].sum())
+                relaxation_counts["nudged_samples"] += int(n_valid.sum()) * (
+                    2 if self.cfg.nudging == "symmetric" else 1)
+        finally:
+            self.copy_to_host()
+        return loss_sum, errors
+
+    def _batch_costs(self, outputs, idx):
+        """Per minibatch: the summed (weighted) cost and errors at the free fixed points,
+        computed on the host by the NumPy path's functions."""
+        n_samples = self.targets_host.shape[0]
+        valid = idx.ravel() < n_samples
+        positions = idx.ravel()[valid]
+        outputs = outputs.reshape(-1, outputs.shape[-1])[valid].astype(self.host_dtype)
+        target = self.targets_host[positions]
+        if self.link is None:
+            costs = _core.cost(outputs, target)
+        else:
+            costs = _core.readout_loss(outputs, target, self.link)
+        errors = self.estimator._sample_errors(outputs, target)
+        if self.sample_weight_host is not None:
+            w = self.sample_weight_host[positions]
+            costs, errors = costs * w, errors * w
+        per_batch = np.zeros((2, idx.size), dtype=costs.dtype)
+        per_batch[0, valid], per_batch[1, valid] = costs, errors
+        per_batch = per_batch.reshape(2, *idx.shape).sum(axis=2)
+        return per_batch[0], per_batch[1]
+
+    def copy_to_host(self):
+        """Write the device's parameters (and Adam's moments) into the host's arrays."""
+        carry, params = self.carry, self.params
+        for host, device in zip(params.weights + params.biases, carry.weights + carry.biases):
+            host[...] = np.asarray(device)
+        if self.cfg.solver == "adam":
+            optimizer = params.optimizer
+            for host, device in zip(optimizer.first_moments + optimizer.second_moments,
+                                    carry.first_moments + carry.second_moments):
+                host[...] = np.asarray(device)
+            optimizer.t = int(carry.t)
