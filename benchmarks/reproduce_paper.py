@@ -9,6 +9,7 @@ Figure-3-style PNG (training and validation error against epochs).
     python benchmarks/reproduce_paper.py --arch 784-500-10
     python benchmarks/reproduce_paper.py --arch 784-500-10 --variant code
     python benchmarks/reproduce_paper.py --arch 784-500-500-500-10 --fast
+    python benchmarks/reproduce_paper.py --arch 784-500-10 --fast --backend jax
     python benchmarks/reproduce_paper.py --arch 784-500-500-10 --epochs 2 --n-train 5000
 
 Run one benchmark at a time: two at once fight for the two cores.
@@ -34,6 +35,7 @@ def main(argv=None):
                         help="paper_hyperparameters variant: Table 1, or the reference code")
     parser.add_argument("--epochs", type=int, help="override the number of epochs")
     parser.add_argument("--n-train", type=int, help="train on the first N training images")
+    parser.add_argument("--backend", choices=["numpy", "jax"], default="numpy")
     parser.add_argument("--data", help="path of mnist.pkl.gz (default: ../shared/data)")
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--set", action="append", default=[], metavar="PARAM=JSON",
@@ -45,6 +47,8 @@ def main(argv=None):
     overrides = {key: json.loads(value) for key, value in (i.split("=", 1) for i in args.set)}
     if args.epochs:
         overrides["max_iter"] = args.epochs
+    if args.backend != "numpy":
+        overrides["backend"] = args.backend
     params = {**preset_hyperparameters(args.arch, preset), **overrides}
     mnist = load_data(args.data)
     n_train = args.n_train or len(mnist.X_train)

@@ -51,6 +51,8 @@ def reproduce_command(args):
     overrides = {"max_iter": args.epochs} if args.epochs else {}
     if args.verbose:
         overrides["verbose"] = args.verbose
+    if args.backend != "numpy":
+        overrides["backend"] = args.backend
     params = {**preset_hyperparameters(args.arch, preset), **overrides}
     print(f"sk_eqprop {__version__}: the paper's {args.arch} network on MNIST, {preset} "
           "hyperparameters")
@@ -82,6 +84,9 @@ def main(argv=None):
     repro.add_argument("--variant", choices=["table", "code"], default="table",
                        help="the paper's Table 1 (default) or its reference code")
     repro.add_argument("--epochs", type=int, help="number of epochs (default: the preset's)")
+    repro.add_argument("--backend", choices=["numpy", "jax"], default="numpy",
+                       help='train on JAX (pip install "sk_eqprop[jax]"; see the docs\' '
+                       '"Backends and speed")')
     repro.add_argument("--data", help="path of mnist.pkl.gz (default: $SK_EQPROP_MNIST, "
                        "scikit-learn's data home, or OpenML)")
     # Given after the subcommand, these override the values given before it; absent,

@@ -86,6 +86,8 @@ def test_reproduce_command_passes_seed_and_verbosity_to_the_run(monkeypatch, cap
     monkeypatch.setattr(datasets, "load_mnist", lambda path=None: None)
     main(["--random-state", "3", "--verbose", "1", "reproduce", "--epochs", "2"])
     assert calls == {"params": {"max_iter": 2, "verbose": 1}, "random_state": 3}
+    main(["reproduce", "--backend", "jax"])
+    assert calls == {"params": {"backend": "jax"}, "random_state": 0}
 
 
 def test_monitored_estimator_is_configured_in_its_constructor_and_clone_keeps_it():
