@@ -112,10 +112,12 @@ def paper_hyperparameters(architecture, *, variant="table"):
     ``variant="code"`` returns. (Table 1's ``beta = 1.0`` is therefore the
     code's 0.5 converted for the first network and the code's 1.0 unconverted
     for the deep ones.) With ``beta = 2.0`` and the random sign, the ``-beta``
-    phase makes the output's energy concave (``1 + beta < 0``): the gradient
-    dynamics then push each output unit to 0 or 1 within its clipping, as the
-    code's dynamics did. The code also visits the minibatches in a fixed order;
-    the presets shuffle them.
+    phase makes the total energy concave in each output unit (curvature
+    ``1 - beta < 0``): the gradient dynamics then push each output unit to 0
+    or 1 within its clipping, as the code's dynamics did; layerwise relaxation
+    would set it to the lower-energy one of the two, which need not be where
+    the gradient dynamics stop. The code also visits the minibatches in a
+    fixed order; the presets shuffle them.
 
     Examples
     --------
@@ -190,7 +192,9 @@ def fast_hyperparameters(architecture):
     The same architectures as :func:`paper_hyperparameters`, trained in a
     fraction of the time: layerwise relaxation (each layer set to its exact
     minimiser given its neighbours) reaches the fixed points of the paper's
-    dynamics in far fewer iterations, ``relax_tol`` stops samples that have
+    dynamics in far fewer iterations (the same fixed points at these presets'
+    ``beta = 0.5``, where the total energy stays convex in every layer's units
+    in both nudged phases), ``relax_tol`` stops samples that have
     settled, and symmetric nudging (two nudged phases at +beta and -beta,
     Laborieux et al. 2021) removes the first-order bias of the update. Every
     free phase starts from zero states and relaxes until each sample settles,

@@ -1,17 +1,33 @@
 """Relaxation of the free layers towards a fixed point of the total energy ``F``.
 
-Two dynamics reach the same fixed points:
+Two dynamics:
 
 ``"gradient"``
     the paper's discretised gradient dynamics (Eq. 43): every layer takes a
     step of size ``epsilon`` along ``-dF/ds`` at once, then is clipped to [0, 1].
 ``"layerwise"``
     exact block-coordinate minimisation of ``F``. Given its two neighbours a
-    layer's energy is separable and convex in its units, so its minimiser is
-    closed-form: ``clip(drive, 0, 1)`` (the output in the nudged phase:
-    ``clip((drive + beta d) / (1 + beta), 0, 1)``). Layers of the same parity
-    do not interact, so one sweep sets every even layer and then every odd
-    layer; no sweep can increase ``F``.
+    layer's energy is separable in its units, so its minimiser on [0, 1] is
+    closed-form: ``clip(drive, 0, 1)``. The nudged output in the energy has
+    curvature ``1 + beta``: for ``1 + beta > 0`` its minimiser is
+    ``clip((drive + beta d) / (1 + beta), 0, 1)``; for ``1 + beta <= 0`` ``F``
+    is concave in it and the minimiser is 0 or 1 (1 where
+    ``drive + beta d > (1 + beta) / 2``). Layers of the same parity do not
+    interact, so one sweep sets every even layer and then every odd layer; no
+    sweep can increase ``F``.
+
+Both have the same fixed points where ``F`` is convex in every layer's units:
+always for hidden layers, and for an output in the energy when
+``1 + beta > 0``. With a readout outside the energy, the layerwise step of the
+last hidden layer is ``clip(h - dF/dh, 0, 1)`` (the readout's nudge
+linearised), whose fixed points are those of the gradient dynamics for any
+``beta``. For ``beta <= -1`` (the ``-beta`` phase of a random or symmetric
+sign with ``beta >= 1``) they may part: the gradient dynamics can stop with an
+output unit at a local minimum, 0 or 1, that the layerwise step leaves for the
+lower of the two. With one input ``x = 1``, one hidden unit ``h``, one output
+``y``, ``W_0 = 2``, ``W_1 = 1.8``, zero biases, ``d = 1`` and ``beta = -2``,
+the gradient dynamics stay at ``(h, y) = (1, 0)`` (``F = -2.5``), which the
+layerwise sweep leaves for ``y = 1`` (``F = -2.8``).
 
 Both work in place on one states array (see :mod:`.layout`); the setup of a
 relaxation (constant drives, scaled weights, buffers) is done once per call,
