@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.utils import Bunch
 
 from sk_eqprop.__main__ import main
 from sk_eqprop._reproduce import reproduce
@@ -106,3 +107,41 @@ def test_monitored_estimator_is_configured_in_its_constructor_and_clone_keeps_it
     twin.fit(X[50:300], y[50:300])
     assert [r["epoch"] for r in twin.history_] == [1, 2] == [r["epoch"] for r in records]
     assert np.isnan(records[0]["test_error"]) and 0 <= records[0]["val_error"] <= 1
+
+
+def test_particle_evaluation_is_predicts_where_one_sweep_is_exact():
+    # One hidden layer, output units in the energy, layerwise: a single sweep sets every
+    # unit to its exact minimiser from any start, so the reference code's evaluation at
+    # persistent particles and predict's relaxation from zero give the same outputs.
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    clf = reproduce("784-500-10", "fast", params={"max_iter": 2, "hidden_layer_sizes": (20,),
+                                                  "input_scaling": "standard"},
+                    mnist=Bunch(X_train=X[:300], y_train=y[:300], X_val=X[300:500],
+                                y_val=y[300:500], X_test=X[500:700], y_test=y[500:700]),
+                    callback=lambda record: None, monitor_particles=True)
+    for record in clf.history_:
+        assert record["val_error_particles"] == record["val_error"]
+        assert record["test_error_particles"] == record["test_error"]
+
+
+def test_particle_evaluation_carries_each_images_particle_across_epochs():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    data = Bunch(X_train=X[:300], y_train=y[:300], X_val=X[300:400], y_val=y[300:400])
+    params = {"max_iter": 3, "hidden_layer_sizes": (20,), "input_scaling": "standard",
+              "relaxation": "gradient", "relax_tol": None, "n_iter_free": 2}
+    clf = reproduce("784-500-10", "fast", params=params, mnist=Bunch(**data, X_test=None,
+                                                                     y_test=None),
+                    callback=lambda record: None, monitor_particles=True)
+    particles = clf._eval_particles["val"]
+    assert particles.shape == (100, 30) and particles.any()
+    # Two more gradient steps from the stored particles, with the final weights, move
+    # them: two steps per epoch never reach the fixed point, so they carry state.
+    moved = particles.copy()
+    W, b = clf.coefs_, clf.intercepts_
+    clf._relax(clf._input_drive(clf._network_input(X[300:400]), W[0]), moved, 2, W, b)
+    assert not np.allclose(moved, particles)
+    assert np.isnan(clf.history_[-1]["test_error_particles"])
