@@ -6,6 +6,7 @@ Prints a table and writes a CSV and a plot of test error against fit time.
 
     python benchmarks/compare_mlp.py --epochs 25
     python benchmarks/compare_mlp.py --arch 784-500-500-10 --fast --epochs 10
+    python benchmarks/compare_mlp.py --fast --epochs 30 --backend jax
 """
 
 import argparse
@@ -53,14 +54,19 @@ def main(argv=None):
     parser.add_argument("--threshold", type=float, default=0.025)
     parser.add_argument("--data", help="path of mnist.pkl.gz (default: ../shared/data)")
     parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument("--backend", choices=["numpy", "jax"], default="numpy",
+                        help="EqProp's backend")
     parser.add_argument("--out", default="benchmarks/results")
     args = parser.parse_args(argv)
 
     mnist = load_data(args.data)
     params = (fast_hyperparameters if args.fast else paper_hyperparameters)(args.arch)
     params["max_iter"] = args.epochs
+    params["backend"] = args.backend
     hidden = params["hidden_layer_sizes"]
     eqprop_name = f"EqProp {'fast' if args.fast else 'paper'}"
+    if args.backend != "numpy":
+        eqprop_name += f" ({args.backend})"
     histories = {}
 
     def reporter(name):
