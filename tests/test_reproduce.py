@@ -110,14 +110,16 @@ def test_monitored_estimator_is_configured_in_its_constructor_and_clone_keeps_it
 
 
 def test_particle_evaluation_is_predicts_where_one_sweep_is_exact():
-    # One hidden layer, output units in the energy, layerwise: a single sweep sets every
-    # unit to its exact minimiser from any start, so the reference code's evaluation at
-    # persistent particles and predict's relaxation from zero give the same outputs.
+    # One hidden layer under a readout, layerwise: the free phase is one layer whose
+    # single sweep sets it to its exact minimiser from any start, so the reference
+    # code's evaluation at persistent particles and predict's relaxation from zero give
+    # the same outputs.
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
     clf = reproduce("784-500-10", "fast", params={"max_iter": 2, "hidden_layer_sizes": (20,),
-                                                  "input_scaling": "standard"},
+                                                  "input_scaling": "standard",
+                                                  "output": "readout"},
                     mnist=Bunch(X_train=X[:300], y_train=y[:300], X_val=X[300:500],
                                 y_val=y[300:500], X_test=X[500:700], y_test=y[500:700]),
                     callback=lambda record: None, monitor_particles=True)
