@@ -119,6 +119,15 @@ def paper_hyperparameters(architecture, *, variant="table"):
     the gradient dynamics stop. The code also visits the minibatches in a
     fixed order; the presets shuffle them.
 
+    Which reproduces what (784-500-10, 25 epochs, measured on the "Reproducing
+    the paper" page): the code measured its validation error at persistent
+    particles of the validation images, and ``variant="code"`` measured that
+    way lands in the paper's 2-3% band (2.65%); ``predict``, which relaxes
+    every image from zero, gives 2.99% on the same model, and 3.68% with Table
+    1 as printed. With ``persistent_particles=False`` added, training reaches
+    the fixed points that ``predict`` reaches, and ``predict`` alone gives
+    2.68%.
+
     Examples
     --------
     >>> from sk_eqprop import paper_hyperparameters
@@ -166,6 +175,8 @@ _FAST_TABLE = {
         nudging="symmetric",
         beta=0.5,
         learning_rate=(0.8, 0.2, 0.05),
+        learning_rate_schedule="cosine",
+        alpha=0.003,
         init_gain=0.4,
         max_iter=30,
     ),
@@ -202,11 +213,12 @@ def fast_hyperparameters(architecture):
     prediction reaches (no persistent particles). The
     two deep networks start from Glorot weights scaled by ``init_gain=0.4``
     with larger learning rates: from the paper's initialisation, relaxed
-    layerwise, their hidden units saturate and they do not learn. The
-    one- and three-hidden-layer presets anneal the learning rates
-    (``learning_rate_schedule="cosine"``) and add a small L2 penalty
-    (``alpha``): under constant rates and no penalty their validation error
-    fluctuated from epoch to epoch and ended above its best.
+    layerwise, their hidden units saturate and they do not learn. All three
+    presets anneal the learning rates (``learning_rate_schedule="cosine"``) and
+    add a small L2 penalty (``alpha``): under constant rates and no penalty their
+    validation error fluctuated from epoch to epoch and ended above its best
+    (784-500-500-10: 2.09% and 2.06% with ``random_state`` 0 and 1, against
+    1.70% for seed 0 with the schedule and ``alpha=0.003``).
 
     Parameters
     ----------
