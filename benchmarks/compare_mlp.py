@@ -89,7 +89,7 @@ def main(argv=None):
                                     reporter(name))
 
     print(f"\n{args.arch}, batch 20, {args.epochs} epochs, MNIST 50k/10k/10k")
-    print(f"{'model':<14} {'s/epoch':>8} {'best val':>9} {'final test':>11} "
+    print(f"{'model':<18} {'s/epoch':>8} {'best val':>9} {'final test':>11} "
           f"{'to val<=' + format(100 * args.threshold, '.1f') + '%':>12}")
     rows = []
     for name, history in histories.items():
@@ -97,7 +97,7 @@ def main(argv=None):
         reached = [r["fit_seconds"] for r in history if r["val_error"] <= args.threshold]
         to_threshold = f"{reached[0]:.0f}s" if reached else "never"
         best_val = min(r["val_error"] for r in history)
-        print(f"{name:<14} {per_epoch:>8.1f} {100 * best_val:>8.2f}% "
+        print(f"{name:<18} {per_epoch:>8.1f} {100 * best_val:>8.2f}% "
               f"{100 * history[-1]['test_error']:>10.2f}% {to_threshold:>12}")
         rows += [{"model": name, **r} for r in history]
 

@@ -51,8 +51,13 @@ DESCRIPTIONS = {
     "fast-3": "fast_hyperparameters",
 }
 
-FIELDS = ["run", "network", "settings", "seed", "backend", "epochs", "fit_s", "train_err",
-          "val_err", "test_err", "val_err_particles", "test_err_particles", "command"]
+# The table's columns: key, and header as the page shows it.
+COLUMNS = {
+    "run": "run", "network": "network", "settings": "settings", "seed": "seed",
+    "backend": "backend", "epochs": "epochs", "fit_s": "fit (s)", "train_err": "train (%)",
+    "val_err": "val (%)", "test_err": "test (%)", "val_err_particles": "val at particles (%)",
+    "test_err_particles": "test at particles (%)", "command": "command",
+}
 
 
 def command(arch, preset, overrides, seed, backend, particles):
@@ -69,7 +74,7 @@ def command(arch, preset, overrides, seed, backend, particles):
         parts.append(f"--backend {backend}")
     if particles:
         parts.append("--particle-eval")
-    return " ".join(parts)
+    return "``" + " ".join(parts) + "``"  # literal text in the page's table
 
 
 def percent(value):
@@ -94,8 +99,10 @@ def main(argv=None):
     table = out / "reproduce" / "results.csv"
     rows = {}
     if table.exists():
+        keys = {header: key for key, header in COLUMNS.items()}
         with open(table, newline="") as f:
-            rows = {(r["run"], r["seed"]): r for r in csv.DictReader(f)}
+            rows = {(r["run"], r["seed"]): {keys[h]: v for h, v in r.items()}
+                    for r in csv.DictReader(f)}
 
     mnist = load_data(args.data)
     for name, arch, preset, overrides, seeds, particles in RUNS:
@@ -132,10 +139,11 @@ def main(argv=None):
             }
             order = {(r[0], str(s)): i for i, r in enumerate(RUNS) for s in r[4]}
             with open(table, "w", newline="") as f:  # after every run: a partial table survives
-                writer = csv.DictWriter(f, fieldnames=FIELDS)
-                writer.writeheader()
-                writer.writerows(sorted(rows.values(),
-                                        key=lambda r: order.get((r["run"], str(r["seed"])), 99)))
+                writer = csv.writer(f)
+                writer.writerow(COLUMNS.values())
+                for row in sorted(rows.values(),
+                                  key=lambda r: order.get((r["run"], str(r["seed"])), 99)):
+                    writer.writerow([row[key] for key in COLUMNS])
     print(f"wrote {table}")
 
     here = Path(__file__).resolve().parent

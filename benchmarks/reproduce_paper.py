@@ -104,7 +104,7 @@ def plot(history, label, path):
     ax.set_ylabel("error (%)")
     ax.set_ylim(0, 10)
     ax.grid(alpha=0.3)
-    ax.set_title(f"EqProp on MNIST, {label}")
+    ax.set_title(f"EqProp on MNIST\n{label}", fontsize=10)
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
