@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import _core
+from .._core.layout import split_states
 from . import import_jax
 
 jax = import_jax()
@@ -35,9 +36,6 @@ from .dynamics import Readout, make_step, readout_outputs, relax  # noqa: E402
 # nudged iterations): about a second of work on a laptop's CPU, so that progress lines
 # and Ctrl-C stay responsive, and enough minibatches to amortise the call.
 CHUNK_WORK = 2**20
-
-# Adam's constants, as :class:`sk_eqprop._core.optimizers.Adam` (and scikit-learn's MLP).
-_ADAM_BETA_1, _ADAM_BETA_2, _ADAM_EPSILON = 0.9, 0.999, 1e-8
 
 
 class Config(NamedTuple):
@@ -62,6 +60,7 @@ class Hyper(NamedTuple):
     tol: object
     alpha: object
     rates: object  # one per weight layer
+    adam: tuple  # Adam's beta_1, beta_2, epsilon (the host optimizer's); unused by SGD
 
 
 class Carry(NamedTuple):
@@ -73,12 +72,6 @@ class Carry(NamedTuple):
     second_moments: tuple
     t: object  # Adam's step count
     particles: object  # (n_samples, n_free_units), or None
-
-
-def _split(states, sizes):
-    """Per-layer views of side-by-side states (the NumPy path's layout)."""
-    bounds = np.cumsum([0, *sizes])
-    return tuple(states[:, a:b] for a, b in zip(bounds[:-1], bounds[1:]))
 
 
 def _contrastive_directions(x, reference, nudged, beta, weight, n):
@@ -124,10 +117,11 @@ def _adam(carry, directions, hyper, n):
     """Adam steps along the EqProp estimate (:class:`sk_eqprop._core.Adam`)."""
     n_weights = len(carry.weights)
     params = carry.weights + carry.biases
+    b1, b2, eps = hyper.adam
     t = carry.t + 1
     dtype = params[0].dtype
     tf = t.astype(dtype)
-    correction = jnp.sqrt(1.0 - _ADAM_BETA_2**tf) / (1.0 - _ADAM_BETA_1**tf)
+    correction = jnp.sqrt(1.0 - b2**tf) / (1.0 - b1**tf)
     new, firsts, seconds = [], [], []
     for k, (p, g, m, v) in enumerate(zip(params, directions, carry.first_moments,
                                          carry.second_moments)):
@@ -135,9 +129,9 @@ def _adam(carry, directions, hyper, n):
         g = -g  # the ascent direction -dL/dp, made the gradient
         if k < n_weights:
             g = g + p * (hyper.alpha / n)
-        m = m * _ADAM_BETA_1 + g * (1.0 - _ADAM_BETA_1)
-        v = v * _ADAM_BETA_2 + (g * g) * (1.0 - _ADAM_BETA_2)
-        new.append(p - m / (jnp.sqrt(v) + _ADAM_EPSILON) * (rate * correction))
+        m = m * b1 + g * (1.0 - b1)
+        v = v * b2 + (g * g) * (1.0 - b2)
+        new.append(p - m / (jnp.sqrt(v) + eps) * (rate * correction))
         firsts.append(m)
         seconds.append(v)
     return carry._replace(weights=tuple(new[:n_weights]), biases=tuple(new[n_weights:]),
@@ -160,15 +154,15 @@ def _train_batch(cfg, hyper, data, carry, batch, x, x_drive):
     W, b = carry.weights, carry.biases
     readout = None if cfg.link is None else Readout(W[-1], b[-1], cfg.link)
     relaxing_W, relaxing_b = (W, b) if readout is None else (W[:-1], b[:-1])
-    sizes = [w.shape[1] for w in relaxing_W]
     tol = hyper.tol if cfg.has_tol else None
     one_layer = cfg.method == "layerwise" and len(relaxing_W) == 1
 
     # Free phase (beta = 0), from zero states or the persistent particles.
     if cfg.particles:
-        start = _split(jnp.take(carry.particles, idx, axis=0, mode="fill", fill_value=0), sizes)
+        start = tuple(split_states(
+            jnp.take(carry.particles, idx, axis=0, mode="fill", fill_value=0), relaxing_W))
     else:
-        start = tuple(jnp.zeros((x.shape[0], s), dtype) for s in sizes)
+        start = tuple(jnp.zeros((x.shape[0], w.shape[1]), dtype) for w in relaxing_W)
     free_step = make_step(cfg.method, x_drive, relaxing_W, relaxing_b, hyper.epsilon)
     free, free_steps = relax(free_step, start, cfg.n_iter_free, tol, single_sweep=one_layer,
                              active=valid)
@@ -177,8 +171,9 @@ def _train_batch(cfg, hyper, data, carry, batch, x, x_drive):
         particles = particles.at[idx].set(jnp.concatenate(free, axis=1), mode="drop")
     outputs = free[-1] if readout is None else readout_outputs(free[-1], readout)
 
-    # Weakly clamped phase(s), from the free fixed point.
-    nudged_one_sweep = one_layer and readout is None
+    # Weakly clamped phase(s), from the free fixed point: never a single sweep (a
+    # readout's nudge depends on the layer it nudges; an output in the energy is a
+    # second free layer).
     if cfg.nudging == "symmetric":
         # The +beta and -beta phases as one batch of 2n rows.
         m = x.shape[0]
@@ -188,8 +183,7 @@ def _train_batch(cfg, hyper, data, carry, batch, x, x_drive):
                          hyper.epsilon, beta=betas, target=jnp.concatenate([target, target]),
                          readout=readout, nudged=True)
         both, nudged_steps = relax(step, tuple(jnp.concatenate([s, s]) for s in free),
-                                   cfg.n_iter_nudged, tol, single_sweep=nudged_one_sweep,
-                                   active=jnp.concatenate([valid, valid]))
+                                   cfg.n_iter_nudged, tol, active=jnp.concatenate([valid, valid]))
         nudged, reference = tuple(s[:m] for s in both), tuple(s[m:] for s in both)
         effective_beta = 2.0 * hyper.beta
         nudged_valid = jnp.concatenate([valid, valid])
@@ -197,8 +191,7 @@ def _train_batch(cfg, hyper, data, carry, batch, x, x_drive):
         effective_beta = hyper.beta if cfg.nudging == "positive" else sign * hyper.beta
         step = make_step(cfg.method, x_drive, relaxing_W, relaxing_b, hyper.epsilon,
                          beta=effective_beta, target=target, readout=readout, nudged=True)
-        nudged, nudged_steps = relax(step, free, cfg.n_iter_nudged, tol,
-                                     single_sweep=nudged_one_sweep, active=valid)
+        nudged, nudged_steps = relax(step, free, cfg.n_iter_nudged, tol, active=valid)
         reference = free
         nudged_valid = valid
 
@@ -324,9 +317,13 @@ class JaxEpochs:
         estimator, dtype = self.estimator, self.dtype
         scalar = partial(jnp.asarray, dtype=dtype)
         tol = estimator.relax_tol if estimator.relax_tol is not None else 0.0
+        optimizer = self.params.optimizer
+        adam = ((optimizer.beta_1, optimizer.beta_2, optimizer.epsilon)
+                if self.cfg.solver == "adam" else (0.0, 0.0, 0.0))
         return Hyper(beta=scalar(estimator.beta), epsilon=scalar(estimator.epsilon),
-                     tol=scalar(tol), alpha=scalar(self.params.optimizer.alpha),
-                     rates=jnp.asarray(self.params.optimizer.rates, dtype))
+                     tol=scalar(tol), alpha=scalar(optimizer.alpha),
+                     rates=jnp.asarray(optimizer.rates, dtype),
+                     adam=tuple(scalar(c) for c in adam))
 
     def run_epoch(self, order, signs, relaxation_counts):
         """Train one epoch on the samples in ``order`` (one sign of beta per minibatch);
