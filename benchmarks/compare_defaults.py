@@ -23,6 +23,7 @@ variants (subset accuracy).
     python benchmarks/compare_defaults.py                      # classification, all groups
     python benchmarks/compare_defaults.py --group tune --set batch_size=50
     python benchmarks/compare_defaults.py --regression --multilabel --no-classification
+    python benchmarks/compare_defaults.py --hidden 100,100          # both with two hidden layers
 
 Run one benchmark at a time: two at once make both timings meaningless.
 """
@@ -197,8 +198,16 @@ def summarise(rows, what, time_bound=1.5, mean_margin=0.005, worst_margin=0.02):
     return ok
 
 
+def network_shape(args):
+    """``hidden_layer_sizes`` for both estimators, from ``--hidden`` (empty: defaults)."""
+    if args.hidden is None:
+        return {}
+    return {"hidden_layer_sizes": tuple(int(n) for n in args.hidden.split(","))}
+
+
 def run_classification(args, overrides):
     suite = classification_suite()
+    shape = network_shape(args)
     cv = StratifiedKFold(args.folds, shuffle=True, random_state=0)
     rows = {scaler: [] for scaler in args.scalers}
     points = []
@@ -210,8 +219,8 @@ def run_classification(args, overrides):
         if args.datasets and name not in args.datasets:
             continue
         for scaler in args.scalers:
-            eqprop = EqPropClassifier(random_state=args.random_state, **overrides)
-            mlp = MLPClassifier(random_state=args.random_state)
+            eqprop = EqPropClassifier(random_state=args.random_state, **shape, **overrides)
+            mlp = MLPClassifier(random_state=args.random_state, **shape)
             ours, t_ours = evaluate(make_pipeline(SCALERS[scaler](), eqprop), X, y, cv)
             theirs, t_theirs = evaluate(make_pipeline(SCALERS[scaler](), mlp), X, y, cv)
             rows[scaler].append((ours, theirs, t_ours, t_theirs))
@@ -223,14 +232,16 @@ def run_classification(args, overrides):
         if scaler_rows:
             ok &= summarise(scaler_rows, f"classification, {scaler} scaler")
     if args.figure:
-        draw(points, args.figure)
+        depth = shape.get("hidden_layer_sizes", "default")
+        draw(points, args.figure, f"hidden_layer_sizes={depth}: 16 small datasets "
+             f"({args.folds}-fold CV)")
     everything = [row for scaler_rows in rows.values() for row in scaler_rows]
     if len(rows) > 1 and everything:
         ok &= summarise(everything, "classification, both scalers")
     return ok
 
 
-def draw(points, path):
+def draw(points, path, title):
     """EqProp's CV accuracy against MLP's, one marker per dataset and scaler."""
     import matplotlib
 
@@ -248,7 +259,7 @@ def draw(points, path):
     ax.plot([low, 1], [low - 0.02, 0.98], color="grey", lw=1, ls=":", label="MLP - 0.02")
     ax.set_xlabel("MLPClassifier() CV accuracy")
     ax.set_ylabel("EqPropClassifier() CV accuracy")
-    ax.set_title("Defaults on 16 small datasets (5-fold CV)")
+    ax.set_title(title)
     ax.legend(loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -262,9 +273,10 @@ def run_regression(args, overrides):
           f"{'t EqProp':>9s} {'t MLP':>7s}", flush=True)
     for name, (X, y) in regression_suite().items():
         eqprop = make_pipeline(StandardScaler(), EqPropRegressor(
-            random_state=args.random_state, **overrides))
+            random_state=args.random_state, **network_shape(args), **overrides))
         mlp = TransformedTargetRegressor(
-            make_pipeline(StandardScaler(), MLPRegressor(random_state=args.random_state)),
+            make_pipeline(StandardScaler(), MLPRegressor(random_state=args.random_state,
+                                                         **network_shape(args))),
             transformer=StandardScaler())
         ridge = make_pipeline(StandardScaler(), RidgeCV())
         ours, t_ours = evaluate(eqprop, X, y, cv, scoring="r2")
@@ -292,8 +304,9 @@ def run_multilabel(args, overrides):
     rows = []
     for name, (X, Y) in multilabel_suite().items():
         for scaler in args.scalers:
-            eqprop = EqPropClassifier(random_state=args.random_state, **overrides)
-            mlp = MLPClassifier(random_state=args.random_state)
+            eqprop = EqPropClassifier(random_state=args.random_state, **network_shape(args),
+                                      **overrides)
+            mlp = MLPClassifier(random_state=args.random_state, **network_shape(args))
             ours, t_ours = evaluate(make_pipeline(SCALERS[scaler](), eqprop), X, Y, cv)
             theirs, t_theirs = evaluate(make_pipeline(SCALERS[scaler](), mlp), X, Y, cv)
             rows.append((ours, theirs, t_ours, t_theirs))
@@ -310,6 +323,9 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="*", help="only these classification datasets")
     parser.add_argument("--scalers", nargs="*", choices=list(SCALERS), default=list(SCALERS))
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--hidden", metavar="N,N,...",
+                        help="hidden_layer_sizes of both estimators, e.g. 100,100 (default: "
+                             "each estimator's own)")
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
                         help="a non-default EqProp parameter (repeatable; labelled in the output)")
@@ -321,6 +337,8 @@ def main(argv=None):
     overrides = parse_overrides(args.set)
     if overrides:
         print(f"NON-DEFAULT EqProp parameters: {overrides}")
+    if args.hidden:
+        print(f"hidden_layer_sizes of both estimators: {network_shape(args)['hidden_layer_sizes']}")
     start = time.perf_counter()
     ok = True
     if not args.no_classification:

@@ -31,6 +31,12 @@ from ._core import (
     scheduled_rates,
     zero_states,
 )
+from ._core.coupling import (
+    N_POWER_ITERATIONS,
+    bound_couplings,
+    coupling_indices,
+    initial_vectors,
+)
 from ._core.workspace import Workspace, take
 from ._hyperparameters import resolve_learning_rates
 from ._progress import epoch_line, relaxation_line, stop_line
@@ -44,6 +50,13 @@ _EXPLODED_WEIGHT = 1e6
 # when ``relax_tol`` is None (the paper's fixed iteration counts in training).
 _PREDICT_TOL = 1e-4
 
+# Power iterations that estimate a coupling's largest singular value when training
+# starts without a previous vector (see _core/coupling.py).
+_INITIAL_POWER_ITERATIONS = 30
+
+# The cap of n_iter_nudged="auto", in layerwise sweeps per hidden layer.
+_NUDGED_SWEEPS_PER_LAYER = int(__import__("os").environ.get("SKEQ_NSPL", 4))
+
 # Prediction relaxes chunks of rows whose working arrays take at most this many MiB
 # (or scikit-learn's ``working_memory``, if lower): enough rows for efficient matrix
 # products, few enough temporaries to keep peak memory near the input's size.
@@ -54,10 +67,15 @@ class _Parameters:
     """Weights and biases being trained, with their optimizer, committed to the estimator
     at the end of the training call."""
 
-    def __init__(self, weights, biases, optimizer):
+    def __init__(self, weights, biases, optimizer, couplings=(), coupling_vectors=(),
+                 coupling_bound=None):
         self.weights = weights
         self.biases = biases
         self.optimizer = optimizer  # rates, schedule position, penalty, Adam's moments
+        # The bounded couplings (indices into weights) and their power-iteration vectors.
+        self.couplings = tuple(couplings) if coupling_bound is not None else ()
+        self.coupling_vectors = list(coupling_vectors)
+        self.coupling_bound = coupling_bound
         self.buffers = Workspace()  # batch-sized scratch arrays, reused across minibatches
 
     def copy(self):
@@ -65,7 +83,16 @@ class _Parameters:
             [W.copy() for W in self.weights],
             [b.copy() for b in self.biases],
             self.optimizer.copy(),
+            self.couplings,
+            [v.copy() for v in self.coupling_vectors],
+            self.coupling_bound,
         )
+
+    def bound_couplings(self, n_iter=N_POWER_ITERATIONS):
+        """Scale the couplings back onto ``coupling_bound`` (see :mod:`._core.coupling`)."""
+        if self.couplings:
+            bound_couplings(self.weights, self.couplings, self.coupling_vectors,
+                            self.coupling_bound, n_iter=n_iter)
 
     def diverged(self):
         """Whether any parameter is non-finite or has exploded beyond ``_EXPLODED_WEIGHT``."""
@@ -84,10 +111,10 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "output": [StrOptions({"readout", "energy"})],
         "input_scaling": [StrOptions({"standard"}), None],
-        "beta": [Interval(Real, 0, None, closed="neither")],
+        "beta": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "epsilon": [Interval(Real, 0, 1, closed="right")],
         "n_iter_free": [Interval(Integral, 1, None, closed="left")],
-        "n_iter_nudged": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_nudged": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [
             StrOptions({"auto"}),
             Interval(Real, 0, None, closed="neither"),
@@ -95,7 +122,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         ],
         "learning_rate_schedule": [StrOptions({"constant", "cosine"})],
         "solver": [StrOptions({"adam", "sgd"})],
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "nudging": [StrOptions({"random_sign", "positive", "symmetric"})],
@@ -103,6 +130,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         "relax_tol": [None, Interval(Real, 0, None, closed="left")],
         "n_iter_predict": [None, Interval(Integral, 1, None, closed="left")],
         "init_gain": [Interval(Real, 0, None, closed="neither")],
+        "coupling_bound": [None, Interval(Real, 0, None, closed="neither")],
         "persistent_particles": ["boolean"],
         "shuffle": ["boolean"],
         "early_stopping": ["boolean"],
@@ -137,6 +165,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         relax_tol,
         n_iter_predict,
         init_gain,
+        coupling_bound,
         persistent_particles,
         shuffle,
         early_stopping,
@@ -166,6 +195,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         self.relax_tol = relax_tol
         self.n_iter_predict = n_iter_predict
         self.init_gain = init_gain
+        self.coupling_bound = coupling_bound
         self.persistent_particles = persistent_particles
         self.shuffle = shuffle
         self.early_stopping = early_stopping
@@ -222,6 +252,19 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         return float(self._score_metric(y, self._decode(outputs), sample_weight=sample_weight))
 
     # ------------------------------------------------------------------ fit
+    # The values of beta="auto" and alpha="auto": (one hidden layer, two or more). From
+    # two hidden layers on the layers interact: a smaller nudge keeps the nudged phase in
+    # the linear response that the EqProp estimate assumes, and the coupling bound
+    # regularises in place of most of the penalty (benchmarks/compare_defaults.py).
+    _AUTO_BETA = (0.2, 0.05)
+    _AUTO_ALPHA = (1.0, 0.01)
+
+    def _depth_default(self, value, auto):
+        """``value`` as a float; for ``"auto"``, the entry of ``auto`` for this depth."""
+        if isinstance(value, str):  # "auto", checked by the parameter constraints
+            return auto[0] if len(self._hidden_sizes()) == 1 else auto[1]
+        return float(value)
+
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
@@ -293,14 +336,16 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 "since the previous fit; set warm_start=False to train a new network."
             )
         learning_rates = resolve_learning_rates(self.learning_rate, len(layer_sizes) - 1)
+        self.beta_ = self._depth_default(self.beta, self._AUTO_BETA)
+        self.alpha_ = self._depth_default(self.alpha, self._AUTO_ALPHA)
         if (
             self.output == "energy"
             and self.relaxation == "layerwise"
             and self.nudging != "positive"
-            and self.beta >= 1
+            and self.beta_ >= 1
         ):
             warnings.warn(
-                f"With relaxation='layerwise' and nudging={self.nudging!r}, beta={self.beta} "
+                f"With relaxation='layerwise' and nudging={self.nudging!r}, beta={self.beta_} "
                 "makes the output's energy concave in the -beta phase: its exact minimiser "
                 "snaps every output unit to 0 or 1, and learning suffers. Use beta < 1 "
                 "(e.g. 0.5), nudging='positive', or relaxation='gradient'.",
@@ -314,7 +359,14 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 layer_sizes, self._random_state, dtype=X.dtype, gain=self.init_gain
             )
             biases[-1][...] = self._initial_output_bias(targets)
-            params = _Parameters(weights, biases, self._new_optimizer(weights, biases, learning_rates))
+            couplings = coupling_indices(len(weights), self.output == "readout")
+            params = _Parameters(
+                weights, biases, self._new_optimizer(weights, biases, learning_rates),
+                couplings, initial_vectors(weights, couplings), self.coupling_bound,
+            )
+            # The initial weights obey the bound too (a longer power iteration: no
+            # vector to start from yet).
+            params.bound_couplings(n_iter=_INITIAL_POWER_ITERATIONS)
             self.n_iter_ = 0
             self.t_ = 0
             self.loss_curve_ = []
@@ -334,7 +386,16 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             optimizer = self._new_optimizer(weights, biases, learning_rates)
             if isinstance(optimizer, Adam):
                 optimizer.load_state(getattr(self, "_adam_state", None))
-            params = _Parameters(weights, biases, optimizer)
+            couplings = coupling_indices(len(weights), self.output == "readout")
+            vectors = getattr(self, "_coupling_vectors", None)
+            fresh = vectors is None or len(vectors) != len(couplings)
+            params = _Parameters(
+                weights, biases, optimizer, couplings,
+                initial_vectors(weights, couplings) if fresh else [v.copy() for v in vectors],
+                self.coupling_bound,
+            )
+            params.bound_couplings(n_iter=_INITIAL_POWER_ITERATIONS if fresh
+                                   else N_POWER_ITERATIONS)
             if not hasattr(self, "_random_state"):
                 self._random_state = check_random_state(self.random_state)
 
@@ -378,7 +439,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             optimizer_class = Adam
         else:
             optimizer_class = SGD if self.output == "readout" else ContrastiveSGD
-        return optimizer_class(weights, biases, learning_rates, alpha=self.alpha)
+        return optimizer_class(weights, biases, learning_rates, alpha=self.alpha_)
 
     def _batch_size(self, n_samples):
         """The minibatch size: ``batch_size``, or ``min(200, n_samples)`` for "auto" (as MLP)."""
@@ -387,14 +448,14 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
 
     def _check_l2_shrink(self, n_samples):
         """The L2 shrink factor ``1 - rate * alpha / n`` must stay positive for every minibatch."""
-        if not self.alpha or self.solver != "sgd":
+        if not self.alpha_ or self.solver != "sgd":
             return
         batch_size = self._batch_size(n_samples)
         smallest_batch = n_samples % batch_size or batch_size
-        factor = 1.0 - max(self.learning_rates_) * self.alpha / smallest_batch
+        factor = 1.0 - max(self.learning_rates_) * self.alpha_ / smallest_batch
         if factor <= 0.0:
             raise ValueError(
-                f"alpha={self.alpha} is too large for learning_rate={max(self.learning_rates_)} "
+                f"alpha={self.alpha_} is too large for learning_rate={max(self.learning_rates_)} "
                 f"and a minibatch of {smallest_batch} samples: the weights would be shrunk by "
                 f"the factor 1 - learning_rate * alpha / n_batch = {factor:.3g} <= 0. Lower "
                 "alpha or learning_rate, or use larger minibatches."
@@ -418,6 +479,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         self.intercepts_ = params.biases
         # Adam's moments as plain arrays, for warm starts and partial_fit.
         self._adam_state = params.optimizer.state() if isinstance(params.optimizer, Adam) else None
+        # The couplings' power-iteration vectors, for warm starts and partial_fit.
+        self._coupling_vectors = [v.copy() for v in params.coupling_vectors] or None
         self.n_layers_ = len(params.weights) + 1
         self.n_outputs_ = params.weights[-1].shape[1]
 
@@ -606,6 +669,24 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             readout=None if link is None else (weights[-1], biases[-1], link),
         )
 
+    def _nudged_budget(self):
+        """The cap and tolerance of each nudged phase.
+
+        ``n_iter_nudged="auto"``: a tolerance relative to beta, ``relax_tol * beta``
+        (a sample stops once ``(s_beta - s_0) / beta``, the quantity the update reads,
+        has settled to ``relax_tol``), and a cap of ``_NUDGED_SWEEPS_PER_LAYER`` sweeps
+        per hidden layer (the nudge reaches one more layer down with every sweep), or
+        the free phase's cap with ``relaxation="gradient"``. An integer: that cap, and
+        ``relax_tol`` itself.
+        """
+        if self.n_iter_nudged == "auto":
+            tol = None if self.relax_tol is None else self.relax_tol * self.beta_
+            if self.relaxation == "gradient":
+                return int(self.n_iter_free), tol
+            n_hidden = len(self._hidden_sizes())
+            return min(_NUDGED_SWEEPS_PER_LAYER * n_hidden, int(self.n_iter_free)), tol
+        return int(self.n_iter_nudged), self.relax_tol
+
     def _relax(self, x_drive, states, n_iter, weights, biases, workspace=None):
         """Relax the free phase of ``states`` in place with the estimator's settings.
 
@@ -650,10 +731,11 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         batch_cost, batch_errors = float(costs.sum()), float(errors.sum())
 
         # Weakly clamped phase(s), from the free fixed point.
+        n_iter_nudged, nudged_tol = self._nudged_budget()
         reference, nudged, effective_beta, n_steps = nudged_phases(
-            x_drive, states, self._relaxing(W), self._relaxing(b), self.n_iter_nudged,
-            beta=self.beta, target=target, nudging=self.nudging, sign=sign,
-            **self._relaxation_settings(W, b), workspace=ws,
+            x_drive, states, self._relaxing(W), self._relaxing(b), n_iter_nudged,
+            beta=self.beta_, target=target, nudging=self.nudging, sign=sign,
+            **dict(self._relaxation_settings(W, b), tol=nudged_tol), workspace=ws,
         )
         relaxation_counts["nudged"] += n_steps.sum()
         relaxation_counts["nudged_samples"] += n_steps.shape[0]
@@ -663,6 +745,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             readout=None if link is None else (h_last, outputs, target, link),
             sample_weight=batch_weight,
         )
+        params.bound_couplings()
         return batch_cost, batch_errors
 
     def _sample_errors(self, outputs, target):
@@ -673,7 +756,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         return (
             f"EqProp training diverged: the weights became non-finite or exceeded "
             f"{_EXPLODED_WEIGHT:g} in magnitude. Lower learning_rate "
-            f"(now {self.learning_rate!r}) or beta (now {self.beta!r}), check that epsilon "
+            f"(now {self.learning_rate!r}) or beta (now {self.beta_!r}), check that epsilon "
             "is at most 1, and scale the input features (e.g. with MinMaxScaler). The "
             "previously fitted model, if any, is unchanged."
         )

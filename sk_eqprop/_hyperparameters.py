@@ -41,7 +41,7 @@ PAPER_ARCHITECTURES = tuple(_PAPER_TABLE)
 # The paper's network and training rule, where the estimators' defaults (chosen for
 # everyday data) differ: output units in the energy, the input clamped as given, plain
 # steps, the paper's Eq. 43 dynamics for fixed iteration counts, persistent particles,
-# Glorot initialisation, no penalty.
+# Glorot initialisation, no penalty, no bound on the couplings.
 _PAPER_NETWORK = dict(
     output="energy",
     input_scaling=None,
@@ -51,6 +51,7 @@ _PAPER_NETWORK = dict(
     relaxation="gradient",
     relax_tol=None,
     init_gain=1.0,
+    coupling_bound=None,
     persistent_particles=True,
 )
 

@@ -28,7 +28,7 @@ def relaxation_line(estimator, counts, n_samples):
     return (
         f"    relaxation ({estimator.relaxation}): free phase {counts['free'] / n_samples:.1f} "
         f"{unit} per sample (cap {estimator.n_iter_free}), nudged phase {nudged:.1f} "
-        f"(cap {estimator.n_iter_nudged})"
+        f"(cap {estimator._nudged_budget()[0]})"
     )
 
 

@@ -207,6 +207,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     """
 
     _numeric_targets = True
+    _AUTO_ALPHA = (0.3, 0.01)  # one hidden layer, two or more
     _reports_training_error = False
 
     def __init__(
@@ -215,14 +216,14 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         *,
         output="readout",
         input_scaling="standard",
-        beta=0.2,
+        beta="auto",
         epsilon=0.5,
         n_iter_free=100,
-        n_iter_nudged=4,
+        n_iter_nudged="auto",
         learning_rate=0.01,
         learning_rate_schedule="constant",
         solver="adam",
-        alpha=0.3,
+        alpha="auto",
         batch_size="auto",
         max_iter=200,
         nudging="symmetric",
@@ -230,6 +231,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         relax_tol=1e-3,
         n_iter_predict=None,
         init_gain=0.5,
+        coupling_bound=0.8,
         persistent_particles=False,
         shuffle=True,
         early_stopping=False,
@@ -260,6 +262,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
             relax_tol=relax_tol,
             n_iter_predict=n_iter_predict,
             init_gain=init_gain,
+            coupling_bound=coupling_bound,
             persistent_particles=persistent_particles,
             shuffle=shuffle,
             early_stopping=early_stopping,

@@ -13,15 +13,18 @@ Two dynamics:
     ``clip((drive + beta d) / (1 + beta), 0, 1)``; for ``1 + beta <= 0`` ``F``
     is concave in it and the minimiser is 0 or 1 (1 where
     ``drive + beta d > (1 + beta) / 2``). Layers of the same parity do not
-    interact, so one sweep sets every even layer and then every odd layer; no
-    sweep can increase ``F``.
+    interact, so one sweep sets every even layer and then every odd layer. A
+    sweep over layers of the energy cannot increase ``F``; the nudged step of a
+    readout's last hidden layer minimises a linearisation of ``F`` (below), which
+    cannot increase ``F`` where it is damped.
 
 Both have the same fixed points where ``F`` is convex in every layer's units:
 always for hidden layers, and for an output in the energy when
 ``1 + beta > 0``. With a readout outside the energy, the layerwise step of the
-last hidden layer is ``clip(h - dF/dh, 0, 1)`` (the readout's nudge
-linearised), whose fixed points are those of the gradient dynamics for any
-``beta``. For ``beta <= -1`` (the ``-beta`` phase of a random or symmetric
+last hidden layer is ``clip(h - dF/dh / (1 + c), 0, 1)`` (the readout's nudge
+linearised, damped by ``c`` where its curvature could make it oscillate:
+:func:`readout_damping`), whose fixed points are those of the gradient dynamics
+for any ``beta``. For ``beta <= -1`` (the ``-beta`` phase of a random or symmetric
 sign with ``beta >= 1``) they may part: the gradient dynamics can stop with an
 output unit at a local minimum, 0 or 1, that the layerwise step leaves for the
 lower of the two. With one input ``x = 1``, one hidden unit ``h``, one output
@@ -41,6 +44,10 @@ from .readout import loss_scale, readout_outputs
 from .workspace import take
 
 RELAXATIONS = ("gradient", "layerwise")
+
+# An upper bound on the largest eigenvalue of the Hessian of each readout's loss in
+# its logits: diag(p) - p p^T (softmax), diag(p (1 - p)) (logistic), I (identity).
+READOUT_CURVATURE = {"softmax": 0.5, "logistic": 0.25, "identity": 1.0}
 
 
 def _as_beta(beta, states):
@@ -87,6 +94,7 @@ class _Stepper:
                 workspace, "step.readout", (states.shape[0], target.shape[1]), states.dtype
             )
             self.force = take(workspace, "step.force", self.layers[-1].shape, states.dtype)
+            self.damping = readout_damping(self.beta, readout[0], readout[2], target.shape[1])
         elif self.nudged:
             self.const[:, self.slices[-1]] += self.beta * target
         n_free = len(self.layers)
@@ -118,6 +126,27 @@ class _Stepper:
         scale *= loss_scale(link, p.shape[1])
         p *= self.beta if scale == 1.0 else scale * self.beta
         return np.matmul(p, weight.T, out=self.force)
+
+
+def readout_damping(beta, weight_out, link, n_outputs):
+    """The damping ``c`` of the readout's layerwise step (0 where none is needed).
+
+    The step of the last hidden layer minimises the layer's energy with the
+    readout's loss linearised at the current state ``h_0``, plus ``c/2 ||h - h_0||^2``:
+    ``h <- clip((drive + beta (d - p(h_0)) W_out^T + c h_0) / (1 + c), 0, 1)``. The
+    loss's curvature in ``h`` is at most ``lambda = beta k ||W_out||_2^2`` (``k``: 1/2
+    for softmax, 1/4 times the loss's scale for logistic, 1 for identity;
+    ``||W_out||_2^2`` is the largest eigenvalue of the small matrix ``W_out^T W_out``,
+    one per output). For
+    ``lambda < 1`` the undamped step (``c = 0``) is a contraction; otherwise
+    ``c = lambda`` makes it a majorise-minimise step, which never increases ``F`` and
+    is a contraction too (factor ``c / (1 + c)``). Either way the step settles
+    instead of oscillating.
+    """
+    curvature = READOUT_CURVATURE[link] * loss_scale(link, n_outputs)
+    gram = weight_out.T @ weight_out
+    lam = float(np.max(np.abs(beta))) * curvature * float(np.linalg.eigvalsh(gram)[-1])
+    return lam if lam >= 1.0 else 0.0
 
 
 class _GradientStepper(_Stepper):
@@ -184,9 +213,13 @@ class _LayerwiseStepper(_Stepper):
                 # The readout's nudge, linearised at the current state: its minimiser
                 # for the quadratic energy plus the nudge's first-order term.
                 force = self.readout_force()
+                if self.damping:  # see readout_damping: a step that provably settles
+                    force += self.damping * out
                 self.drive_into(k, out, self.weights, self.layers)
                 out += self.const[:, self.slices[k]]
                 out += force
+                if self.damping:
+                    out *= 1.0 / (1.0 + self.damping)
                 out.clip(self.low, self.high, out=out)
                 continue
             self.drive_into(k, out, self.weights, self.layers)

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from .._core.readout import loss_scale
+from .._core.relaxation import READOUT_CURVATURE
 
 
 class Readout(NamedTuple):
@@ -62,6 +63,15 @@ def _readout_force(h_last, readout, target, strength):
     return ((target - p) * strength) @ readout.weight.T
 
 
+def _readout_damping(beta, readout, n_outputs):
+    """The damping of the readout's layerwise step, as
+    :func:`sk_eqprop._core.relaxation.readout_damping`."""
+    curvature = READOUT_CURVATURE[readout.link] * loss_scale(readout.link, n_outputs)
+    gram = readout.weight.T @ readout.weight
+    lam = jnp.max(jnp.abs(beta)) * curvature * jnp.linalg.eigvalsh(gram)[-1]
+    return jnp.where(lam >= 1.0, lam, 0.0)
+
+
 def gradient_step(x_drive, weights, biases, epsilon, *, beta=0.0, target=None, readout=None,
                   nudged=False):
     """One step of Eq. 43 for every layer at once: ``s <- clip(s - epsilon dF/ds, 0, 1)``,
@@ -106,15 +116,17 @@ def layerwise_step(x_drive, weights, biases, *, beta=0.0, target=None, readout=N
         output_scale = 1.0 / jnp.where(concave, 1.0, curvature)
     if nudge_readout:
         strength = beta * loss_scale(readout.link, target.shape[1])
+        damping = _readout_damping(beta, readout, target.shape[1])
 
     def step(layers):
         layers = list(layers)
         for k in order:
             if k == last and nudge_readout:
-                # The readout's nudge, linearised at the current state.
+                # The readout's nudge, linearised at the current state, damped where it
+                # could oscillate (sk_eqprop._core.relaxation.readout_damping).
                 force = _readout_force(layers[k], readout, target, strength)
-                out = _neighbour_drive(k, layers, weights) + const[k] + force
-                layers[k] = jnp.clip(out, 0.0, 1.0)
+                out = _neighbour_drive(k, layers, weights) + const[k] + (force + damping * layers[k])
+                layers[k] = jnp.clip(out * (1.0 / (1.0 + damping)), 0.0, 1.0)
                 continue
             out = _neighbour_drive(k, layers, weights) + const[k]
             if k == last and nudge_energy:

@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import _core
+from .._core.coupling import N_POWER_ITERATIONS, TINY_NORM
 from .._core.layout import split_states
 from . import import_jax
 
@@ -49,6 +50,7 @@ class Config(NamedTuple):
     n_iter_nudged: int
     has_tol: bool
     particles: bool
+    couplings: tuple  # indices of the weights whose spectral norm is bounded
 
 
 class Hyper(NamedTuple):
@@ -58,9 +60,11 @@ class Hyper(NamedTuple):
     beta: object
     epsilon: object
     tol: object
+    nudged_tol: object
     alpha: object
     rates: object  # one per weight layer
     adam: tuple  # Adam's beta_1, beta_2, epsilon (the host optimizer's); unused by SGD
+    coupling_bound: object  # unused without couplings
 
 
 class Carry(NamedTuple):
@@ -72,6 +76,7 @@ class Carry(NamedTuple):
     second_moments: tuple
     t: object  # Adam's step count
     particles: object  # (n_samples, n_free_units), or None
+    coupling_vectors: tuple  # power-iteration vectors of the bounded couplings
 
 
 def _contrastive_directions(x, reference, nudged, beta, weight, n):
@@ -138,6 +143,27 @@ def _adam(carry, directions, hyper, n):
                           first_moments=tuple(firsts), second_moments=tuple(seconds), t=t)
 
 
+def _bound_couplings(cfg, hyper, carry):
+    """Scale the couplings back onto the bound, as
+    :func:`sk_eqprop._core.coupling.bound_couplings` (the same power iteration)."""
+    if not cfg.couplings:
+        return carry
+    weights, vectors = list(carry.weights), []
+    for k, vector in zip(cfg.couplings, carry.coupling_vectors):
+        W = weights[k]
+        sigma = jnp.zeros((), W.dtype)
+        for _ in range(N_POWER_ITERATIONS):
+            left = W @ vector
+            left = left / jnp.maximum(jnp.linalg.norm(left), TINY_NORM)
+            right = W.T @ left
+            sigma = jnp.linalg.norm(right)
+            vector = right / jnp.maximum(sigma, TINY_NORM)
+        weights[k] = jnp.where(sigma > hyper.coupling_bound,
+                               W * (hyper.coupling_bound / sigma), W)
+        vectors.append(vector)
+    return carry._replace(weights=tuple(weights), coupling_vectors=tuple(vectors))
+
+
 def _train_batch(cfg, hyper, data, carry, batch, x, x_drive):
     """One minibatch: free phase, nudged phase(s), update. Rows whose index is out of
     range pad the batch: they weigh nothing and are not counted. ``x`` is the batch's
@@ -155,6 +181,7 @@ def _train_batch(cfg, hyper, data, carry, batch, x, x_drive):
     readout = None if cfg.link is None else Readout(W[-1], b[-1], cfg.link)
     relaxing_W, relaxing_b = (W, b) if readout is None else (W[:-1], b[:-1])
     tol = hyper.tol if cfg.has_tol else None
+    nudged_tol = hyper.nudged_tol if cfg.has_tol else None
     one_layer = cfg.method == "layerwise" and len(relaxing_W) == 1
 
     # Free phase (beta = 0), from zero states or the persistent particles.
@@ -183,7 +210,8 @@ def _train_batch(cfg, hyper, data, carry, batch, x, x_drive):
                          hyper.epsilon, beta=betas, target=jnp.concatenate([target, target]),
                          readout=readout, nudged=True)
         both, nudged_steps = relax(step, tuple(jnp.concatenate([s, s]) for s in free),
-                                   cfg.n_iter_nudged, tol, active=jnp.concatenate([valid, valid]))
+                                   cfg.n_iter_nudged, nudged_tol,
+                                   active=jnp.concatenate([valid, valid]))
         nudged, reference = tuple(s[:m] for s in both), tuple(s[m:] for s in both)
         effective_beta = 2.0 * hyper.beta
         nudged_valid = jnp.concatenate([valid, valid])
@@ -191,7 +219,7 @@ def _train_batch(cfg, hyper, data, carry, batch, x, x_drive):
         effective_beta = hyper.beta if cfg.nudging == "positive" else sign * hyper.beta
         step = make_step(cfg.method, x_drive, relaxing_W, relaxing_b, hyper.epsilon,
                          beta=effective_beta, target=target, readout=readout, nudged=True)
-        nudged, nudged_steps = relax(step, free, cfg.n_iter_nudged, tol, active=valid)
+        nudged, nudged_steps = relax(step, free, cfg.n_iter_nudged, nudged_tol, active=valid)
         reference = free
         nudged_valid = valid
 
@@ -204,6 +232,7 @@ def _train_batch(cfg, hyper, data, carry, batch, x, x_drive):
         bias_dirs.append(b_out)
     update = _adam if cfg.solver == "adam" else _sgd
     carry = update(carry, weight_dirs + bias_dirs, hyper, n)._replace(particles=particles)
+    carry = _bound_couplings(cfg, hyper, carry)
     counts = jnp.stack([jnp.where(valid, free_steps, 0).sum(),
                         jnp.where(nudged_valid, nudged_steps, 0).sum()]).astype(jnp.int32)
     return carry, (outputs, counts)
@@ -289,8 +318,9 @@ class JaxEpochs:
         self.cfg = Config(
             method=estimator.relaxation, link=link, nudging=estimator.nudging,
             solver=estimator.solver, n_iter_free=int(estimator.n_iter_free),
-            n_iter_nudged=int(estimator.n_iter_nudged), has_tol=estimator.relax_tol is not None,
-            particles=particles,
+            n_iter_nudged=estimator._nudged_budget()[0],
+            has_tol=estimator.relax_tol is not None, particles=particles,
+            couplings=tuple(params.couplings),
         )
         optimizer = params.optimizer
         adam = self.cfg.solver == "adam"
@@ -304,6 +334,7 @@ class JaxEpochs:
             if adam else (),
             t=jnp.int32(optimizer.t if adam else 0),
             particles=jnp.zeros((n_samples, n_units), self.dtype) if particles else None,
+            coupling_vectors=tuple(jnp.asarray(v, self.dtype) for v in params.coupling_vectors),
         )
         self.batch_size = estimator._batch_size(n_samples)
         n_batches = math.ceil(n_samples / self.batch_size)
@@ -317,13 +348,16 @@ class JaxEpochs:
         estimator, dtype = self.estimator, self.dtype
         scalar = partial(jnp.asarray, dtype=dtype)
         tol = estimator.relax_tol if estimator.relax_tol is not None else 0.0
+        nudged_tol = estimator._nudged_budget()[1]
+        bound = self.params.coupling_bound
         optimizer = self.params.optimizer
         adam = ((optimizer.beta_1, optimizer.beta_2, optimizer.epsilon)
                 if self.cfg.solver == "adam" else (0.0, 0.0, 0.0))
-        return Hyper(beta=scalar(estimator.beta), epsilon=scalar(estimator.epsilon),
-                     tol=scalar(tol), alpha=scalar(optimizer.alpha),
-                     rates=jnp.asarray(optimizer.rates, dtype),
-                     adam=tuple(scalar(c) for c in adam))
+        return Hyper(beta=scalar(estimator.beta_), epsilon=scalar(estimator.epsilon),
+                     tol=scalar(tol), nudged_tol=scalar(0.0 if nudged_tol is None else nudged_tol),
+                     alpha=scalar(optimizer.alpha), rates=jnp.asarray(optimizer.rates, dtype),
+                     adam=tuple(scalar(c) for c in adam),
+                     coupling_bound=scalar(0.0 if bound is None else bound))
 
     def run_epoch(self, order, signs, relaxation_counts):
         """Train one epoch on the samples in ``order`` (one sign of beta per minibatch);
@@ -406,3 +440,5 @@ class JaxEpochs:
                                     carry.first_moments + carry.second_moments):
                 host[...] = np.asarray(device)
             optimizer.t = int(carry.t)
+        for host, device in zip(params.coupling_vectors, carry.coupling_vectors):
+            host[...] = np.asarray(device)
