@@ -252,18 +252,19 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         return float(self._score_metric(y, self._decode(outputs), sample_weight=sample_weight))
 
     # ------------------------------------------------------------------ fit
-    # The values of beta="auto" and alpha="auto": (one hidden layer, two or more). From
-    # two hidden layers on the layers interact: a smaller nudge keeps the nudged phase in
-    # the linear response that the EqProp estimate assumes, and the coupling bound
-    # regularises in place of most of the penalty (benchmarks/compare_defaults.py).
-    _AUTO_BETA = (0.2, 0.05)
+    # beta="auto" and alpha="auto" depend on the number of hidden layers n. From two
+    # hidden layers on the layers interact, and the nudged phase leaves the linear
+    # response that the EqProp estimate assumes unless beta shrinks with depth:
+    # beta = 0.2 / 4**(n - 1). The coupling bound regularises in place of most of the
+    # penalty: alpha is _AUTO_ALPHA[0] for one hidden layer, _AUTO_ALPHA[1] for more.
+    _AUTO_BETA = 0.2
     _AUTO_ALPHA = (1.0, 0.01)
 
-    def _depth_default(self, value, auto):
-        """``value`` as a float; for ``"auto"``, the entry of ``auto`` for this depth."""
-        if isinstance(value, str):  # "auto", checked by the parameter constraints
-            return auto[0] if len(self._hidden_sizes()) == 1 else auto[1]
-        return float(value)
+    def _auto_beta(self):
+        return self._AUTO_BETA / 4.0 ** (len(self._hidden_sizes()) - 1)
+
+    def _auto_alpha(self):
+        return self._AUTO_ALPHA[0] if len(self._hidden_sizes()) == 1 else self._AUTO_ALPHA[1]
 
     def _hidden_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -336,8 +337,9 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 "since the previous fit; set warm_start=False to train a new network."
             )
         learning_rates = resolve_learning_rates(self.learning_rate, len(layer_sizes) - 1)
-        self.beta_ = self._depth_default(self.beta, self._AUTO_BETA)
-        self.alpha_ = self._depth_default(self.alpha, self._AUTO_ALPHA)
+        # "auto" is checked by the parameter constraints.
+        self.beta_ = self._auto_beta() if self.beta == "auto" else float(self.beta)
+        self.alpha_ = self._auto_alpha() if self.alpha == "auto" else float(self.alpha)
         if (
             self.output == "energy"
             and self.relaxation == "layerwise"
@@ -669,7 +671,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             readout=None if link is None else (weights[-1], biases[-1], link),
         )
 
-    def _nudged_budget(self):
+    def _nudged_budget(self, beta=None):
         """The cap and tolerance of each nudged phase.
 
         ``n_iter_nudged="auto"``: a tolerance relative to beta, ``relax_tol * beta``
@@ -680,7 +682,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         ``relax_tol`` itself.
         """
         if self.n_iter_nudged == "auto":
-            tol = None if self.relax_tol is None else self.relax_tol * self.beta_
+            beta = self.beta_ if beta is None else beta
+            tol = None if self.relax_tol is None else self.relax_tol * beta
             if self.relaxation == "gradient":
                 return int(self.n_iter_free), tol
             n_hidden = len(self._hidden_sizes())

@@ -12,10 +12,12 @@ from .._core import (
     contrastive_gradient,
     layer_drives,
     nudged_phases,
+    readout_outputs,
     relax,
     split_states,
     zero_states,
 )
+from .._core.readout import loss_scale
 from .._core.layout import layer_slices
 
 # With n_iter=None a sample stops relaxing once no unit moves by more than _SETTLED in
@@ -39,18 +41,15 @@ def _unwrap(estimator, X=None):
 
 
 def _network_inputs(estimator, X, y=None):
-    """Validated float64 input, float64 copies of the parameters, and the output target ``d``.
+    """Validated float64 input, float64 copies of the parameters, the output target ``d``
+    and the readout.
 
-    Nothing is written onto ``estimator``: the targets go through its own
+    ``weights`` and ``biases`` are those of the relaxing layers; ``readout`` is
+    ``(weight, bias, link)`` for a readout outside the energy (``output="readout"``),
+    else None. Nothing is written onto ``estimator``: the targets go through its own
     encoding (the one-hot code of ``classes_``, a multilabel indicator matrix,
     or the regressor's map onto the output units).
     """
-    if getattr(estimator, "output", "energy") != "energy":
-        raise ValueError(
-            "The inspection tools follow the relaxation of a network whose output units are "
-            f"part of the energy; this estimator has output={estimator.output!r}. Fit it "
-            "with output='energy' to inspect it."
-        )
     X = validate_data(estimator, X, reset=False, dtype=np.float64, accept_sparse="csr")
     X = estimator._network_input(X)
     if sp.issparse(X):
@@ -71,7 +70,20 @@ def _network_inputs(estimator, X, y=None):
                 )
         target = estimator._encode_targets(y, np.float64)
         target = np.asarray(target, dtype=np.float64)
-    return X, weights, biases, target
+    readout = None
+    if estimator.output == "readout":
+        readout = (weights[-1], biases[-1], estimator._readout_link())
+        weights, biases = weights[:-1], biases[:-1]
+    return X, weights, biases, target, readout
+
+
+def _readout_cost_gradient(h_last, target, readout):
+    """``dL/dh`` at the last hidden layer and the readout's own gradients (exact)."""
+    weight, bias, link = readout
+    delta = readout_outputs(h_last, weight, bias, link) - target  # dL/dz, canonical losses
+    delta *= loss_scale(link, target.shape[1])
+    n = h_last.shape[0]
+    return delta @ weight.T, h_last.T @ delta / n, delta.mean(axis=0)
 
 
 def _coupling_matrix(weights):
@@ -85,7 +97,7 @@ def _coupling_matrix(weights):
     return coupling
 
 
-def _implicit_gradient(x, states, target, weights):
+def _implicit_gradient(x, states, target, weights, readout=None):
     """Gradient of the mean cost at the free fixed point, by the implicit-function theorem.
 
     At a fixed point ``s* = clip(drive(s*), 0, 1)`` a unit strictly inside
@@ -99,12 +111,21 @@ def _implicit_gradient(x, states, target, weights):
     ``dC/dW_k = rho(s_k)^T lambda_{k+1} + lambda_k^T rho(s_{k+1})`` (no
     ``lambda`` on the clamped input) and ``dC/db_k = lambda_k``.
     One dense linear solve of size ``n_free_units`` per sample.
+
+    With a readout ``(weight, bias, link)`` outside the energy, the cost is the
+    readout's loss ``L(p(h))`` of the last hidden layer ``h``: ``dL/dh = (p - d)
+    W_out^T`` enters in place of ``dC/dy``, and the readout's own gradients,
+    ``h^T (p - d) / n`` and the mean of ``p - d``, are appended last.
     """
     n_samples, n_free = states.shape
     interior = ((states > 0) & (states < 1)).astype(np.float64)
-    outputs = split_states(states, weights)[-1]
+    last = split_states(states, weights)[-1]
     dcost = np.zeros_like(states)
-    dcost[:, layer_slices(weights)[-1]] = outputs - target  # dC/dy, C = 1/2 ||y - d||^2
+    if readout is None:
+        dcost[:, layer_slices(weights)[-1]] = last - target  # dC/dy, C = 1/2 ||y - d||^2
+    else:
+        dcost[:, layer_slices(weights)[-1]], readout_w, readout_b = _readout_cost_gradient(
+            last, target, readout)
     dcost *= interior
     coupling = _coupling_matrix(weights)
     identity = np.eye(n_free)
@@ -128,17 +149,24 @@ def _implicit_gradient(x, states, target, weights):
     for k in range(1, len(weights)):
         weight_grads.append((rhos[k].T @ lams[k + 1] + lams[k].T @ rhos[k + 1]) / n_samples)
     bias_grads = [layer.mean(axis=0) for layer in lams[1:]]
+    if readout is not None:
+        weight_grads.append(readout_w)
+        bias_grads.append(readout_b)
     return weight_grads, bias_grads
 
 
-def _residual(x, states, weights, biases, beta, target):
+def _residual(x, states, weights, biases, beta, target, readout=None):
     """``max |s - clip(s - dF/ds, 0, 1)|``: zero exactly at a fixed point of the relaxation."""
     if states.size == 0:
         return 0.0
     drives = np.hstack(layer_drives(x, states, weights, biases))
     if beta != 0.0:
         output = layer_slices(weights)[-1]
-        drives[:, output] -= beta * (states[:, output] - target)
+        if readout is None:
+            drives[:, output] -= beta * (states[:, output] - target)
+        else:
+            drives[:, output] -= beta * _readout_cost_gradient(
+                states[:, output], target, readout)[0]
     return float(np.abs(states - np.clip(drives, 0.0, 1.0)).max())
 
 
@@ -152,17 +180,20 @@ def _norm_ratio(a, b):
     return float(np.linalg.norm(a) / norm) if norm > 0 else float("nan")
 
 
-def gradient_alignment(estimator, X, y, *, beta=None, n_iter=None):
+def gradient_alignment(estimator, X, y, *, beta=None, n_iter=None, phases="converged"):
     """Compare the EqProp update with the true gradient of the cost, layer by layer.
 
     The paper's Theorem 1 states that, as ``beta -> 0``, the contrastive
-    update of Equilibrium Propagation is minus the gradient of the cost
-    ``C = 1/2 ||y - d||^2`` at the free fixed point. This function measures
-    how well that holds for a given network and data: it relaxes the free
-    phase from zero states, then a nudged phase at ``beta`` from the free
-    fixed point, both for ``n_iter`` steps with the estimator's dynamics, and
-    compares the EqProp estimate (the contrastive term of Eq. 13, divided by ``beta``)
-    with the exact gradient of the mean cost at that same free fixed point.
+    update of Equilibrium Propagation is minus the gradient of the cost at
+    the free fixed point. This function measures how well that holds for a
+    given network and data: it relaxes the free phase from zero states, then
+    the nudged phase(s) from the free fixed point, and compares the EqProp
+    estimate (the contrastive term of Eq. 13, divided by ``beta``) with the
+    exact gradient of the mean cost at that same free fixed point. The cost is
+    ``C = 1/2 ||y - d||^2`` for output units in the energy
+    (``output="energy"``) and the readout's loss (cross-entropy, binary
+    cross-entropy or half squared error) for ``output="readout"``, whose own
+    parameters take that exact gradient in training.
 
     The exact gradient is computed by the implicit-function theorem, not by
     EqProp: the units strictly inside (0, 1) at the free fixed point satisfy
@@ -190,16 +221,27 @@ def gradient_alignment(estimator, X, y, *, beta=None, n_iter=None):
         Targets (class labels for a classifier, encoded one-hot).
 
     beta : float, default=None
-        Nudging strength of the EqProp estimate; None means 0.01. The
-        estimate uses one nudged phase at ``+beta``, or two at ``+beta`` and
-        ``-beta`` if the estimator's ``nudging`` is ``"symmetric"``.
+        Nudging strength of the EqProp estimate; None means 0.01 with
+        ``phases="converged"`` and the estimator's ``beta_`` with
+        ``phases="training"``. The estimate uses one nudged phase at
+        ``+beta``, or two at ``+beta`` and ``-beta`` if the estimator's
+        ``nudging`` is ``"symmetric"``.
 
     n_iter : int, default=None
-        Relaxation steps (sweeps for ``relaxation="layerwise"``) of each phase.
-        None relaxes each sample until it has settled (no unit moves by more
-        than 1e-12 in a step), for at most ``max(10000, 100 * n_iter_free)``
-        steps: near a fixed point the gradient dynamics can be very slow,
-        and the comparison needs the phases at their fixed points.
+        Relaxation steps (sweeps for ``relaxation="layerwise"``) of each phase,
+        with ``phases="converged"``. None relaxes each sample until it has
+        settled (no unit moves by more than 1e-12 in a step), for at most
+        ``max(10000, 100 * n_iter_free)`` steps: near a fixed point the
+        gradient dynamics can be very slow, and the comparison needs the
+        phases at their fixed points.
+
+    phases : {"converged", "training"}, default="converged"
+        ``"converged"`` relaxes both phases to their fixed points (or for
+        ``n_iter`` steps), which measures the estimate itself. ``"training"``
+        relaxes them as a training step does, with the estimator's ``beta_``,
+        caps (``n_iter_free``, ``n_iter_nudged``) and tolerances (``relax_tol``,
+        relative to beta in the nudged phase with ``n_iter_nudged="auto"``):
+        the update the network actually follows.
 
     Returns
     -------
@@ -209,7 +251,8 @@ def gradient_alignment(estimator, X, y, *, beta=None, n_iter=None):
         ``"cosine"`` : list of float
             Cosine between the EqProp estimate and the true gradient for
             ``coefs_[0], ..., coefs_[-1]``, then ``intercepts_[0], ...``.
-            1 means the same direction.
+            1 means the same direction (a readout's parameters, whose
+            gradient is exact, give 1).
         ``"norm_ratio"`` : list of float
             Norm of the EqProp estimate over the norm of the true gradient,
             in the same order.
@@ -219,10 +262,13 @@ def gradient_alignment(estimator, X, y, *, beta=None, n_iter=None):
             The two estimates of ``dC/dtheta`` (the update is minus them).
         ``"fixed_point_residual"`` : float
             ``max |s - clip(s - dF/ds, 0, 1)|`` over the units of every
-            phase, 0 exactly at a fixed point. A warning is raised when it
-            exceeds ``beta / 100``: the nudged phase then still carries the
-            free phase's unfinished relaxation, and the comparison measures
-            that rather than EqProp; increase ``n_iter``.
+            phase, 0 exactly at a fixed point. With ``phases="converged"`` a
+            warning is raised when it exceeds ``beta / 100``: the nudged phase
+            then still carries the free phase's unfinished relaxation, and the
+            comparison measures that rather than EqProp; increase ``n_iter``.
+        ``"n_iter"`` : tuple of float
+            Mean iterations per sample of the free phase and of the nudged
+            phase(s).
 
     Notes
     -----
@@ -239,7 +285,8 @@ def gradient_alignment(estimator, X, y, *, beta=None, n_iter=None):
     far beyond the linear regime. Either can lower the cosines of a trained
     network well below 1 even at small ``beta`` with exact fixed points;
     this is a property of the EqProp estimate, which this function
-    measures, not an error of the reference.
+    measures, not an error of the reference. The bound on the couplings
+    (``coupling_bound``) keeps that Hessian away from singular.
 
     References
     ----------
@@ -254,62 +301,76 @@ def gradient_alignment(estimator, X, y, *, beta=None, n_iter=None):
     >>> from sk_eqprop import EqPropClassifier
     >>> from sk_eqprop.inspection import gradient_alignment
     >>> X, y = load_digits(return_X_y=True)
-    >>> X = X[:200] / 16
-    >>> y = y[:200]
-    >>> clf = EqPropClassifier(output="energy", hidden_layer_sizes=(16,), max_iter=2,
-    ...                        random_state=0)
+    >>> X, y = X[:200], y[:200]
+    >>> clf = EqPropClassifier(hidden_layer_sizes=(16, 16), max_iter=2, random_state=0)
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
     ...     clf = clf.fit(X, y)
-    >>> result = gradient_alignment(clf, X[:50], y[:50])
-    >>> result["parameters"]
-    ['coefs_[0]', 'coefs_[1]', 'intercepts_[0]', 'intercepts_[1]']
+    >>> result = gradient_alignment(clf, X[:50], y[:50], phases="training")
+    >>> result["parameters"][:3]
+    ['coefs_[0]', 'coefs_[1]', 'coefs_[2]']
     >>> min(result["cosine"]) > 0.9
     True
     """
     if y is None:
         raise ValueError("gradient_alignment needs the targets y of the samples X.")
+    if phases not in ("converged", "training"):
+        raise ValueError(f"phases must be 'converged' or 'training', got {phases!r}.")
     estimator, X = _unwrap(estimator, X)
-    X, weights, biases, target = _network_inputs(estimator, X, y)
-    beta = 0.01 if beta is None else float(beta)
+    X, weights, biases, target, readout = _network_inputs(estimator, X, y)
+    settings = dict(method=estimator.relaxation, epsilon=estimator.epsilon, readout=readout)
+    if phases == "training":
+        if n_iter is not None:
+            raise ValueError("n_iter is the estimator's own with phases='training'; "
+                             "leave it None, or use phases='converged'.")
+        beta = estimator.beta_ if beta is None else float(beta)
+        n_free, free_tol = int(estimator.n_iter_free), estimator.relax_tol
+        n_nudged, nudged_tol = estimator._nudged_budget(beta)
+    else:
+        beta = 0.01 if beta is None else float(beta)
+        if n_iter is None:
+            # Until every sample has settled: the slowest modes of the gradient dynamics
+            # can need thousands of steps, far more than training uses.
+            n_free = n_nudged = max(_MAX_ITER, 100 * int(estimator.n_iter_free))
+            free_tol = nudged_tol = _SETTLED
+        else:
+            n_free = n_nudged = int(n_iter)
+            free_tol = nudged_tol = None
     if not beta > 0:
         raise ValueError(f"beta must be positive, got {beta!r}.")
-    if n_iter is None:
-        # Until every sample has settled: the slowest modes of the gradient dynamics
-        # can need thousands of steps, far more than training uses.
-        n_iter = max(_MAX_ITER, 100 * int(estimator.n_iter_free))
-        settings = dict(tol=_SETTLED)
-    else:
-        settings = dict(tol=None)
-    settings.update(method=estimator.relaxation, epsilon=estimator.epsilon)
 
     x_drive = X @ weights[0]
     free = zero_states(X.shape[0], weights)
-    relax(x_drive, free, weights, biases, n_iter, **settings)
+    free_steps = relax(x_drive, free, weights, biases, n_free, tol=free_tol,
+                       **dict(settings, readout=None))
     # The estimator's nudging, with +beta for the random sign (the two signs agree in
     # expectation): the same phases as training runs.
     symmetric = estimator.nudging == "symmetric"
-    reference, nudged, effective_beta, _ = nudged_phases(
-        x_drive, free, weights, biases, n_iter, beta=beta, target=target,
-        nudging="symmetric" if symmetric else "positive", **settings,
+    reference, nudged, effective_beta, nudged_steps = nudged_phases(
+        x_drive, free, weights, biases, n_nudged, beta=beta, target=target,
+        nudging="symmetric" if symmetric else "positive", tol=nudged_tol, **settings,
     )
     eq_w, eq_b = contrastive_gradient(X, reference, nudged, effective_beta, weights)
-    true_w, true_b = _implicit_gradient(X, free, target, weights)
+    true_w, true_b = _implicit_gradient(X, free, target, weights, readout)
+    if readout is not None:  # the readout's update is its exact gradient
+        eq_w.append(true_w[-1])
+        eq_b.append(true_b[-1])
 
-    phases = [(free, 0.0), (nudged, beta)]
+    checked = [(free, 0.0), (nudged, beta)]
     if symmetric:
-        phases.append((reference, -beta))
-    residual = max(_residual(X, s, weights, biases, b, target) for s, b in phases)
-    if residual > beta / 100:
+        checked.append((reference, -beta))
+    residual = max(_residual(X, s, weights, biases, b, target, readout) for s, b in checked)
+    if phases == "converged" and residual > beta / 100:
         warnings.warn(
             f"The relaxation has not reached its fixed points (residual {residual:.2g} "
-            f"after n_iter={n_iter} steps, not small next to beta={beta:g}); the "
+            f"after n_iter={n_nudged} steps, not small next to beta={beta:g}); the "
             "comparison measures the relaxation error more than EqProp. Increase n_iter.",
             UserWarning, stacklevel=2,
         )
     eqprop_grads, true_grads = eq_w + eq_b, true_w + true_b
-    names = [f"coefs_[{k}]" for k in range(len(weights))]
-    names += [f"intercepts_[{k}]" for k in range(len(biases))]
+    n_weights = len(eq_w)
+    names = [f"coefs_[{k}]" for k in range(n_weights)]
+    names += [f"intercepts_[{k}]" for k in range(n_weights)]
     return {
         "cosine": [_cosine(a, b) for a, b in zip(eqprop_grads, true_grads)],
         "norm_ratio": [_norm_ratio(a, b) for a, b in zip(eqprop_grads, true_grads)],
@@ -317,5 +378,5 @@ def gradient_alignment(estimator, X, y, *, beta=None, n_iter=None):
         "eqprop_gradient": eqprop_grads,
         "true_gradient": true_grads,
         "fixed_point_residual": residual,
+        "n_iter": (float(np.mean(free_steps)), float(np.mean(nudged_steps))),
     }
-

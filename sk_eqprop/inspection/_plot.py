@@ -10,7 +10,8 @@ from sklearn.base import is_classifier
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_is_fitted
 
-from .._core import cost, relax, split_states, total_energy, zero_states
+from .._core import cost, readout_loss, readout_outputs, relax, split_states, total_energy, zero_states
+from .._core import energy as energy_of
 from ._alignment import _network_inputs, _unwrap
 
 
@@ -286,15 +287,14 @@ class RelaxationDisplay:
     >>> from sk_eqprop import EqPropClassifier
     >>> from sk_eqprop.inspection import RelaxationDisplay
     >>> X, y = load_digits(return_X_y=True)
-    >>> X, y = X[:300] / 16, y[:300]
-    >>> clf = EqPropClassifier(output="energy", hidden_layer_sizes=(16,), max_iter=3,
-    ...                        random_state=0)
+    >>> X, y = X[:300], y[:300]
+    >>> clf = EqPropClassifier(hidden_layer_sizes=(16, 16), max_iter=3, random_state=0)
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("ignore")
     ...     clf = clf.fit(X, y)
     >>> display = RelaxationDisplay.from_estimator(clf, X[:20], y[:20])
     >>> display.free_energy.shape, display.nudged_energy.shape
-    ((101,), (5,))
+    ((101,), (9,))
     >>> import matplotlib.pyplot as plt
     >>> plt.close(display.figure_)
     """
@@ -311,6 +311,7 @@ class RelaxationDisplay:
         beta=None,
         step_name="step",
         estimator_name=None,
+        output="energy",
     ):
         self.free_energy = free_energy
         self.nudged_energy = nudged_energy
@@ -321,6 +322,7 @@ class RelaxationDisplay:
         self.beta = beta
         self.step_name = step_name
         self.estimator_name = estimator_name
+        self.output = output
 
     @classmethod
     def from_estimator(
@@ -331,7 +333,9 @@ class RelaxationDisplay:
         The free phase starts from zero states, as in prediction, and uses the
         estimator's ``relaxation``, ``epsilon`` and ``relax_tol`` (a sample
         that has settled stops moving). If ``y`` is given, a nudged phase at
-        ``beta`` follows from the free fixed point. The computation runs in
+        ``beta`` follows from the free fixed point. With a readout outside the
+        energy (``output="readout"``) the curves show the hidden layers' energy
+        ``E`` and ``F = E + beta L`` with the readout's loss ``L``. The computation runs in
         float64 on copies of the parameters; the estimator is not modified.
 
         Parameters
@@ -347,11 +351,14 @@ class RelaxationDisplay:
             nudged phase if None.
 
         beta : float, default=None
-            Nudging strength; None uses the estimator's ``beta``.
+            Nudging strength; None uses the estimator's ``beta_``.
 
         n_iter : int or (int, int), default=None
             Number of free-phase steps, or of free and nudged steps. None uses
-            the estimator's ``n_iter_free`` and ``n_iter_nudged``.
+            the estimator's caps: ``n_iter_free``, and ``n_iter_nudged`` (the cap of
+            ``"auto"`` for the estimator's depth). A sample stops earlier once it
+            settles: ``relax_tol`` in the free phase, and in the nudged phase
+            ``relax_tol`` or, with ``n_iter_nudged="auto"``, ``relax_tol * beta``.
 
         states : bool, default=False
             Also record and draw the mean activity of each free layer.
@@ -368,27 +375,30 @@ class RelaxationDisplay:
         """
         check_matplotlib_support(f"{cls.__name__}.from_estimator")
         estimator, X = _unwrap(estimator, X)
-        X, weights, biases, target = _network_inputs(estimator, X, y)
+        X, weights, biases, target, readout = _network_inputs(estimator, X, y)
+        beta = float(estimator.beta_ if beta is None else beta)
+        auto_nudged, nudged_tol = estimator._nudged_budget(beta)
         if n_iter is None:
-            n_free, n_nudged = estimator.n_iter_free, estimator.n_iter_nudged
+            n_free, n_nudged = estimator.n_iter_free, auto_nudged
         elif np.ndim(n_iter) == 0:
-            n_free, n_nudged = n_iter, estimator.n_iter_nudged
+            n_free, n_nudged = n_iter, auto_nudged
         else:
             n_free, n_nudged = n_iter
-        beta = float(estimator.beta if beta is None else beta)
         settings = dict(
             weights=weights,
             biases=biases,
             method=estimator.relaxation,
             epsilon=estimator.epsilon,
-            tol=estimator.relax_tol,
+            readout=readout,
         )
         x_drive = X @ weights[0]
         states_ = zero_states(X.shape[0], weights)
-        free = _trace(X, x_drive, states_, int(n_free), 0.0, target, **settings)
+        free = _trace(X, x_drive, states_, int(n_free), 0.0, target,
+                      tol=estimator.relax_tol, **settings)
         nudged = None
         if target is not None:
-            nudged = _trace(X, x_drive, states_, int(n_nudged), beta, target, **settings)
+            nudged = _trace(X, x_drive, states_, int(n_nudged), beta, target, tol=nudged_tol,
+                            **settings)
         display = cls(
             free_energy=free["energy"],
             nudged_energy=None if nudged is None else nudged["energy"],
@@ -399,6 +409,7 @@ class RelaxationDisplay:
             beta=beta if nudged is not None else None,
             step_name="sweep" if estimator.relaxation == "layerwise" else "step",
             estimator_name=_estimator_name(estimator),
+            output=estimator.output,
         )
         return display.plot(ax=ax, name=name)
 
@@ -456,7 +467,8 @@ class RelaxationDisplay:
                 nudged_steps,
                 nudged,
                 color="C3",
-                label=f"nudged phase: F = E + βC (β = {self.beta:g})",
+                label=f"nudged phase: F = E + β{'C' if self.output == 'energy' else 'L'} "
+                f"(β = {self.beta:g})",
             )
             self.boundary_ = ax.axvline(n_free, color="0.5", linestyle=":", linewidth=1)
             ax.annotate(
@@ -490,7 +502,8 @@ class RelaxationDisplay:
                 steps = np.arange(len(activity))
             n_layers = activity.shape[1]
             for k in range(n_layers):
-                label = "output layer" if k == n_layers - 1 else f"hidden layer {k + 1}"
+                is_output = k == n_layers - 1 and self.output == "energy"
+                label = "output layer" if is_output else f"hidden layer {k + 1}"
                 self.activity_lines_ += activity_ax.plot(steps, activity[:, k], label=label)
             if self.nudged_energy is not None:
                 activity_ax.axvline(n_free, color="0.5", linestyle=":", linewidth=1)
@@ -503,16 +516,34 @@ class RelaxationDisplay:
         return self
 
 
-def _trace(x, x_drive, states, n_iter, beta, target, *, weights, biases, method, epsilon, tol):
-    """Relax ``states`` in place one step at a time; record mean F, C and layer activities."""
+def _trace(x, x_drive, states, n_iter, beta, target, *, weights, biases, method, epsilon, tol,
+           readout=None):
+    """Relax ``states`` in place one step at a time; record mean F, C and layer activities.
+
+    With a readout outside the energy, ``F = E + beta L`` and ``C`` is the readout's
+    loss ``L`` of the last hidden layer.
+    """
     nudge_target = target if beta != 0.0 else None
     energy, activity, costs = [], [], []
 
+    def sample_costs():
+        last = split_states(states, weights)[-1]
+        if readout is None:
+            return cost(last, target)
+        weight, bias, link = readout
+        return readout_loss(readout_outputs(last, weight, bias, link), target, link)
+
     def record():
-        energy.append(float(total_energy(x, states, weights, biases, beta, nudge_target).mean()))
+        if readout is None:
+            f = total_energy(x, states, weights, biases, beta, nudge_target)
+        else:
+            f = energy_of(x, states, weights, biases)
+            if nudge_target is not None:
+                f = f + beta * sample_costs()
+        energy.append(float(f.mean()))
         activity.append([float(layer.mean()) for layer in split_states(states, weights)])
         if target is not None:
-            costs.append(float(cost(split_states(states, weights)[-1], target).mean()))
+            costs.append(float(sample_costs().mean()))
 
     record()
     active = np.arange(states.shape[0])
@@ -530,6 +561,7 @@ def _trace(x, x_drive, states, n_iter, beta, target, *, weights, biases, method,
                 epsilon=epsilon,
                 beta=beta,
                 target=None if nudge_target is None else nudge_target[active],
+                readout=readout,
             )
             states[active] = sub
             if tol is not None:  # the estimator's per-sample stopping rule
