@@ -276,3 +276,33 @@ def test_input_too_large_for_the_network_is_an_error():
     with pytest.raises(ValueError, match="too large"):
         est.fit(X_huge, y)
     assert not hasattr(est, "coefs_")
+
+
+# ============================================= depth: interacting layers and a readout
+@pytest.mark.parametrize("nudging", ["symmetric", "random_sign"])
+@pytest.mark.parametrize("relaxation", ["layerwise", "gradient"])
+@pytest.mark.parametrize("hidden", [(16, 12), (16, 12, 8)], ids=["two-hidden", "three-hidden"])
+def test_deep_readout_networks_with_tolerance_and_bound_match_numpy(
+    x64, hidden, relaxation, nudging
+):
+    # The defaults at depth: readout, relax_tol, n_iter_nudged="auto" (a tolerance
+    # relative to beta), coupling_bound, beta="auto", alpha="auto"; the layerwise free
+    # phase takes several sweeps here, and the bound rescales the couplings every step.
+    params = small(hidden_layer_sizes=hidden, relaxation=relaxation, nudging=nudging,
+                   n_iter_free=40)
+    reference, other = fit_both(EqPropClassifier, X, y, **params)
+    assert_same_model(reference, other)
+    assert reference.beta_ == 0.2 / 4 ** (len(hidden) - 1)
+    for W in reference.coefs_[1:-1]:
+        assert np.linalg.norm(W, 2) <= 0.8 * (1 + 2e-2)
+    np.testing.assert_array_equal(other.predict(X), reference.predict(X))
+
+
+def test_damped_readout_step_matches_numpy(x64):
+    # beta large enough that the readout's layerwise step is damped (readout_damping > 0).
+    params = small(hidden_layer_sizes=(16, 12), beta=2.0, learning_rate=0.05)
+    reference, other = fit_both(EqPropClassifier, X, y, **params)
+    from sk_eqprop._core.relaxation import readout_damping
+
+    assert readout_damping(2.0, reference.coefs_[-1], "softmax", 10) > 0
+    assert_same_model(reference, other)

@@ -31,7 +31,7 @@ whose estimate exceeds the bound is scaled down onto it.
 import numpy as np
 
 # Power iterations per training step, from the previous step's vector.
-N_POWER_ITERATIONS = 2
+N_POWER_ITERATIONS = 5
 
 # Vectors are kept away from zero norm by this much before they are normalised.
 TINY_NORM = 1e-30

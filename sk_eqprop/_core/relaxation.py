@@ -145,6 +145,8 @@ def readout_damping(beta, weight_out, link, n_outputs):
     """
     curvature = READOUT_CURVATURE[link] * loss_scale(link, n_outputs)
     gram = weight_out.T @ weight_out
+    if not np.isfinite(gram).all():  # diverged weights: the fit loop reports them
+        return 0.0
     lam = float(np.max(np.abs(beta))) * curvature * float(np.linalg.eigvalsh(gram)[-1])
     return lam if lam >= 1.0 else 0.0
 
