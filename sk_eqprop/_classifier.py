@@ -59,10 +59,15 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         clamped, so any scaler, or none, gives the same network. None clamps the
         input as given (the paper's pixels in [0, 1]).
 
-    beta : float, default=0.2
+    beta : float or "auto", default="auto"
         Strength of the nudge towards the target in the weakly clamped phase
         (the paper's ``beta``, > 0). Smaller values make the update closer to
-        the true gradient but noisier.
+        the true gradient but noisier. ``"auto"`` is ``0.2 / 4**(n - 1)`` for
+        ``n`` hidden layers (0.2, 0.05, 0.0125, ...): from two hidden layers on
+        the layers interact, a nudge moves the lower layers through the ones
+        above, and a finite nudge pushes units across the clip's bounds, where
+        the estimate stops being the derivative, unless it shrinks with depth.
+        The value in use is ``beta_``.
 
     epsilon : float, default=0.5
         Step size of the gradient relaxation dynamics (paper, Eq. 43), in (0, 1];
@@ -73,9 +78,15 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         ``relax_tol`` is set: the default lets every sample settle, so that
         training reaches the fixed points that prediction reaches).
 
-    n_iter_nudged : int, default=4
+    n_iter_nudged : int or "auto", default="auto"
         Relaxation iterations of each weakly clamped phase (a cap when
-        ``relax_tol`` is set).
+        ``relax_tol`` is set, which stops a sample once none of its units moved
+        by more than ``relax_tol``). ``"auto"`` stops a sample once the quantity
+        the update reads, ``(s_beta - s_0) / beta``, has settled to
+        ``relax_tol`` (a tolerance of ``relax_tol * beta`` on the states), with a
+        cap of 4 sweeps per hidden layer (the nudge reaches one layer further
+        down with each sweep), or ``n_iter_free`` steps with
+        ``relaxation="gradient"``.
 
     learning_rate : "auto", float or array-like of shape (n_layers - 1,), default=0.01
         Learning rate of each weight layer, from the input upwards (the biases
@@ -102,12 +113,16 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         steps (Kingma & Ba, 2015, as :class:`~sklearn.neural_network.MLPClassifier`),
         or the paper's plain steps ``W_k <- W_k + rate_k / beta * (...)``.
 
-    alpha : float, default=1.0
+    alpha : float or "auto", default="auto"
         Strength of the L2 penalty on the weights (not the biases), with
         :class:`~sklearn.neural_network.MLPClassifier`'s convention: the
         penalty ``alpha / (2 n) ||W_k||^2`` of a minibatch of ``n`` samples
         (with ``solver="sgd"``, each minibatch first shrinks ``W_k`` by the factor
-        ``1 - rate_k * alpha / n``). 0 (the paper) disables it.
+        ``1 - rate_k * alpha / n``). 0 (the paper) disables it. ``"auto"`` is 1.0
+        for one hidden layer and 0.01 for more: there the coupling bound already
+        limits the weights between hidden layers, and a strong penalty keeps the
+        upper layers' activity too small to learn from. The value in use is
+        ``alpha_``.
 
     batch_size : int or "auto", default="auto"
         Size of the minibatches; ``"auto"`` is ``min(200, n_samples)``, as
@@ -152,6 +167,22 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         Multiplier of the Glorot-uniform bound of the initial weights
         (1.0 is the paper's initialisation). Smaller weights keep the
         hard-sigmoid units in their linear range at the start.
+
+    coupling_bound : float or None, default=0.8
+        Bound on the largest singular value of every weight matrix between
+        two relaxing layers (hidden to hidden, and hidden to output with
+        ``output="energy"``; not the input's weights, nor a readout's). After
+        every step, a coupling above the bound is scaled down onto it, its
+        largest singular value estimated by a few power iterations continued
+        from the previous step (so the bound holds to within a few percent
+        right after large steps). Below 1 for two relaxing layers (below
+        about 0.7 for three) the energy is strictly convex in the states: the
+        free and nudged phases then have a single fixed point, which
+        relaxation from zero (as in ``predict``) and from the free fixed point
+        reach, and which responds smoothly to the nudge. Unbounded couplings
+        grow in training until the energy has several minima and the nudged
+        phase leaves the free phase's basin. It has no effect with one hidden
+        layer and a readout (no coupling). None disables it (the paper).
 
     persistent_particles : bool, default=False
         Start each training example's free phase from its free fixed point of
@@ -212,6 +243,10 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
 
     learning_rates_ : tuple of float
         The learning rate of each weight layer used by the last training call.
+
+    beta_, alpha_ : float
+        The ``beta`` and ``alpha`` of the last training call (``"auto"``
+        resolved for the network's depth).
 
     input_offset_, input_scale_ : ndarray of shape (n_features_in_,) or None
         The map of the features onto the network's input,

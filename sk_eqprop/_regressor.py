@@ -35,8 +35,10 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     input_scaling : {"standard"} or None, default="standard"
         Standardise the features inside the estimator; see :class:`EqPropClassifier`.
 
-    beta : float, default=0.2
-        Strength of the nudge towards the target in the weakly clamped phase.
+    beta : float or "auto", default="auto"
+        Strength of the nudge towards the target in the weakly clamped phase;
+        ``"auto"`` is ``0.2 / 4**(n - 1)`` for ``n`` hidden layers, see
+        :class:`EqPropClassifier`. The value in use is ``beta_``.
 
     epsilon : float, default=0.5
         Step size of the gradient relaxation dynamics (paper, Eq. 43), in (0, 1].
@@ -44,8 +46,11 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     n_iter_free : int, default=100
         Relaxation iterations of the free phase in training (a cap with ``relax_tol``).
 
-    n_iter_nudged : int, default=4
-        Relaxation iterations of each weakly clamped phase (a cap with ``relax_tol``).
+    n_iter_nudged : int or "auto", default="auto"
+        Relaxation iterations of each weakly clamped phase (a cap with
+        ``relax_tol``); ``"auto"`` stops a sample once ``(s_beta - s_0) / beta``
+        has settled to ``relax_tol``, capped at 4 sweeps per hidden layer, see
+        :class:`EqPropClassifier`.
 
     learning_rate : "auto", float or array-like of shape (n_layers - 1,), default=0.01
         Learning rate of each weight layer, from the input upwards; see
@@ -58,12 +63,13 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     solver : {"adam", "sgd"}, default="adam"
         Adam steps or the paper's plain steps; see :class:`EqPropClassifier`.
 
-    alpha : float, default=0.3
+    alpha : float or "auto", default="auto"
         Strength of the L2 penalty on the weights (not the biases), with
-        :class:`~sklearn.neural_network.MLPRegressor`'s convention. Small
-        regression data sets overfit without it; 0.3 was the best compromise
-        on the development suite (1.0 underfits the Friedman problems, 0.1
-        overfits diabetes).
+        :class:`~sklearn.neural_network.MLPRegressor`'s convention. ``"auto"``
+        is 0.3 for one hidden layer (small regression data sets overfit without
+        a penalty; 1.0 underfits smooth targets) and 0.01 for more, where the
+        coupling bound limits the weights between hidden layers. The value in
+        use is ``alpha_``.
 
     batch_size : int or "auto", default="auto"
         Size of the minibatches; ``"auto"`` is ``min(200, n_samples)``.
@@ -88,6 +94,11 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
 
     init_gain : float, default=0.5
         Multiplier of the Glorot-uniform bound of the initial weights.
+
+    coupling_bound : float or None, default=0.8
+        Bound on the largest singular value of every weight matrix between two
+        relaxing layers, which keeps the energy convex in the states; see
+        :class:`EqPropClassifier`. None disables it.
 
     persistent_particles : bool, default=False
         Start each training example's free phase from its previous free fixed
@@ -139,6 +150,10 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
 
     learning_rates_ : tuple of float
         The learning rate of each weight layer.
+
+    beta_, alpha_ : float
+        The ``beta`` and ``alpha`` of the last training call (``"auto"``
+        resolved for the network's depth).
 
     loss_ : float
         Mean cost ``C = 1/2 ||y - d||^2`` at the free fixed point over the last

@@ -17,8 +17,8 @@ from .._core import (
     split_states,
     zero_states,
 )
-from .._core.readout import loss_scale
 from .._core.layout import layer_slices
+from .._core.readout import loss_scale
 
 # With n_iter=None a sample stops relaxing once no unit moves by more than _SETTLED in
 # one step, after at most max(_MAX_ITER, 100 * n_iter_free) steps.
