@@ -55,7 +55,7 @@ _PREDICT_TOL = 1e-4
 _INITIAL_POWER_ITERATIONS = 30
 
 # The cap of n_iter_nudged="auto", in layerwise sweeps per hidden layer.
-_NUDGED_SWEEPS_PER_LAYER = int(__import__("os").environ.get("SKEQ_NSPL", 4))
+_NUDGED_SWEEPS_PER_LAYER = 4
 
 # Prediction relaxes chunks of rows whose working arrays take at most this many MiB
 # (or scikit-learn's ``working_memory``, if lower): enough rows for efficient matrix
