@@ -6,7 +6,10 @@ on each dataset and, after 1 and after ``--epochs`` epochs, the update it trains
 tolerances) is compared with the gradient of the readout's loss at the free fixed point
 (implicit differentiation), on ``--samples`` training samples. It prints the cosine and
 the norm ratio of every weight layer (the readout's, exact by construction, is left
-out) and the mean relaxation sweeps of the free and nudged phases.
+out), the mean relaxation sweeps of the free and nudged phases, and the smallest
+eigenvalue over the samples of the Hessian of the energy restricted to each sample's
+unsaturated units at the free fixed point (``I - A_II``; near 0 the energy is nearly
+flat there, the nudged phase converges slowly and responds far beyond linearly).
 
 Two settings are compared: ``now`` (the defaults) and ``before`` (the defaults of the
 previous release where they differ: ``beta=0.2``, ``alpha=1.0``, ``n_iter_nudged=4``
@@ -20,10 +23,13 @@ import argparse
 import time
 import warnings
 
+import numpy as np
+
 from sklearn.datasets import load_digits, make_moons
 
 from sk_eqprop import EqPropClassifier
-from sk_eqprop.inspection import gradient_alignment
+from sk_eqprop.inspection import free_phase, gradient_alignment
+from sk_eqprop.inspection._alignment import _coupling_matrix
 
 SETTINGS = {
     "now": {},
@@ -39,6 +45,15 @@ def datasets():
     }
 
 
+def smallest_eigenvalue(clf, X):
+    """min over samples of lambda_min(I - A_II) at the free fixed point."""
+    states, _ = free_phase(clf, X, tol=clf.relax_tol)
+    coupling = _coupling_matrix(clf.coefs_[:-1])
+    interior = ((states > 0) & (states < 1)).astype(float)
+    hessian = np.eye(states.shape[1]) - interior[:, :, None] * coupling * interior[:, None, :]
+    return float(np.linalg.eigvalsh(hessian).min())
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="*", default=["digits", "moons"])
@@ -50,7 +65,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     data = datasets()
     print(f"{'data':7s} {'hidden':15s} {'setting':7s} {'epoch':>5s}  cosine per weight layer "
-          f"(input first) | norm ratio | sweeps free, nudged")
+          f"(input first) | norm ratio | sweeps free, nudged | min eig")
     worst, last = {}, {}
     start = time.perf_counter()
     for name in args.datasets:
@@ -77,7 +92,8 @@ def main(argv=None):
                     print(f"{name:7s} {str(hidden):15s} {setting:7s} {epoch:5d}  "
                           + " ".join(f"{c:6.3f}" for c in cosines) + " | "
                           + " ".join(f"{r:5.2f}" for r in ratios)
-                          + " | {:.1f}, {:.1f}".format(*result["n_iter"]), flush=True)
+                          + " | {:.1f}, {:.1f}".format(*result["n_iter"])
+                          + f" | {smallest_eigenvalue(clf, X[:args.samples]):.3f}", flush=True)
     print()
     for (depth, setting), value in sorted(worst.items()):
         print(f"SUMMARY {depth} hidden layer(s), {setting}: lowest cosine {value:.3f}"

@@ -18,9 +18,10 @@ For a chain of free layers every unit sees at most two couplings, and
 ``||A|| <= 2 cos(pi / (n + 1)) max_k ||W_k||_2`` for ``n`` free layers (the
 spectral radius of the path graph), so a bound ``c`` on every coupling's
 largest singular value gives ``||A|| <= c`` for two free layers and
-``||A|| <= 1.41 c`` for three. Since about half the units sit at a bound of
-the clip, where they do not couple, a bound of 0.8 keeps the unsaturated part of
-``I - A`` well conditioned in practice at three layers as well.
+``||A|| <= 1.41 c`` for three. Saturated units (about half of them) do not
+couple, so the part of ``I - A`` that matters, restricted to the unsaturated
+units, is usually better conditioned than the bound says; for three layers and
+more a bound below 1 / 1.41 would be needed to guarantee convexity.
 
 The largest singular value is estimated by power iteration from a vector kept
 across steps (as in the spectral normalisation of Miyato et al., 2018): the
