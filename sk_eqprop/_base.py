@@ -336,7 +336,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 f"The network's layer sizes changed from {self._layer_sizes()} to {layer_sizes} "
                 "since the previous fit; set warm_start=False to train a new network."
             )
-        learning_rates = resolve_learning_rates(self.learning_rate, len(layer_sizes) - 1)
+        learning_rates = resolve_learning_rates(self.learning_rate, len(layer_sizes) - 1,
+                                                self.solver)
         # "auto" is checked by the parameter constraints.
         self.beta_ = self._auto_beta() if self.beta == "auto" else float(self.beta)
         self.alpha_ = self._auto_alpha() if self.alpha == "auto" else float(self.alpha)
@@ -375,6 +376,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             if self._reports_training_error:
                 self.train_error_curve_ = []
             self._no_improvement_count = 0
+            self._best_params = None
             # As MLP: with early stopping the validation score decides, not the loss.
             self.best_loss_ = None if self.early_stopping else np.inf
             if self.early_stopping:
@@ -400,6 +402,11 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                                    else N_POWER_ITERATIONS)
             if not hasattr(self, "_random_state"):
                 self._random_state = check_random_state(self.random_state)
+            if self.early_stopping and getattr(self, "validation_scores_", None) is None:
+                # Early stopping switched on since the previous fit: its records start here.
+                self.validation_scores_ = []
+                self.best_validation_score_ = -np.inf
+                self._best_params = None
 
         self.learning_rates_ = learning_rates
         if not incremental:
@@ -536,7 +543,12 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         n_batches = -(-n_samples // batch_size)
         n_epochs = 1 if incremental else self.max_iter
         sample_idx = np.arange(n_samples)
+        # With early stopping the best parameters of any call are kept (as MLP's): a warm
+        # start that never beats the previous best gives that best back.
         best_params = None
+        if self.early_stopping and getattr(self, "_best_params", None) is not None:
+            best_params = self._stored_parameters(self._best_params, params)
+        epochs_done = 0
         fit_start = time.perf_counter()
         try:
             for epoch in range(n_epochs):
@@ -556,6 +568,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 if params.diverged():
                     raise ValueError(self._divergence_message())
                 self.n_iter_ += 1
+                epochs_done += 1
                 self.t_ += n_samples
                 total_weight = n_samples if sample_weight is None else sample_weight.sum()
                 self.loss_ = loss_sum / total_weight
@@ -583,10 +596,31 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                         ConvergenceWarning, stacklevel=2,
                     )
         except KeyboardInterrupt:
-            if params.diverged():
-                raise
+            if params.diverged() or epochs_done == 0:
+                raise  # _fit gives the previous model (or none) back
             warnings.warn("Training interrupted by user; keeping the model trained so far.", stacklevel=2)
         self._commit(best_params if best_params is not None else params)
+        # Copies: the committed arrays are trained in place by the next warm start.
+        self._best_params = None if best_params is None else {
+            "weights": [W.copy() for W in best_params.weights],
+            "biases": [b.copy() for b in best_params.biases],
+            "adam": best_params.optimizer.state() if isinstance(best_params.optimizer, Adam)
+            else None,
+            "coupling_vectors": [v.copy() for v in best_params.coupling_vectors],
+        }
+
+    @staticmethod
+    def _stored_parameters(stored, params):
+        """``_Parameters`` from the plain data of ``_best_params``, with ``params``'s
+        optimizer settings."""
+        optimizer = params.optimizer.copy()
+        if stored["adam"] is not None and isinstance(optimizer, Adam):
+            optimizer.load_state(stored["adam"])
+        return _Parameters(
+            [W.copy() for W in stored["weights"]], [b.copy() for b in stored["biases"]],
+            optimizer, params.couplings, [v.copy() for v in stored["coupling_vectors"]],
+            params.coupling_bound,
+        )
 
     def _epoch_runner(self, X, targets, sample_weight, params, use_particles):
         """``run_epoch(order, signs, relaxation_counts)``: one epoch of minibatches of the
@@ -630,8 +664,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     def _stratify_validation(self):
         return False
 
-    @staticmethod
-    def _input_drive(x, W0, workspace=None):
+    def _input_drive(self, x, W0, workspace=None):
         """``x @ W_0``, constant during relaxation: computed once per batch, checked finite."""
         with np.errstate(over="ignore", invalid="ignore"):
             if sp.issparse(x):
@@ -640,15 +673,18 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 out = take(workspace, "batch.x_drive", (x.shape[0], W0.shape[1]), W0.dtype)
                 x_drive = np.matmul(x, W0, out=out)
         if not np.isfinite(x_drive).all():
-            raise ValueError(BaseEqProp._input_overflow_message())
+            raise ValueError(self._input_overflow_message())
         return x_drive
 
-    @staticmethod
-    def _input_overflow_message():
-        return (
-            "X has values too large for the network (its input to the first hidden "
-            "layer overflows); scale the features, e.g. with MinMaxScaler."
-        )
+    def _input_overflow_message(self):
+        if self.input_scaling is None:
+            remedy = ("scale the features, e.g. with input_scaling='standard' (which "
+                      "standardises them) or a StandardScaler")
+        else:
+            remedy = ("even standardised, some feature is far out: clip or transform the "
+                      "outlying values (e.g. with a QuantileTransformer)")
+        return ("X has values too large for the network (its input to the first hidden "
+                f"layer overflows); {remedy}.")
 
     def _relaxing(self, parameters):
         """The parameters of the layers that relax: all but the readout's, if any."""
@@ -759,8 +795,12 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         return (
             f"EqProp training diverged: the weights became non-finite or exceeded "
             f"{_EXPLODED_WEIGHT:g} in magnitude. Lower learning_rate "
-            f"(now {self.learning_rate!r}) or beta (now {self.beta_!r}), check that epsilon "
-            "is at most 1, and scale the input features (e.g. with MinMaxScaler). The "
+            f"(now {self.learning_rate!r}) or beta (now {getattr(self, 'beta_', self.beta)!r}), "
+            "check that epsilon "
+            "is at most 1"
+            + (", and scale the input features (e.g. input_scaling='standard')"
+               if self.input_scaling is None else "")
+            + ". The "
             "previously fitted model, if any, is unchanged."
         )
 

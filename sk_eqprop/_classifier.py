@@ -93,10 +93,12 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         of a layer use the rate of the weights into it): the step size of Adam
         with ``solver="adam"``, the paper's per-layer rates (its ``alpha_k``, not
         this estimator's ``alpha``) with ``solver="sgd"``.
-        A float applies to every layer. ``"auto"`` uses the paper's rates for
-        one, two and three hidden layers (0.1, 0.05 / 0.4, 0.1, 0.01 / 0.128,
-        0.032, 0.008, 0.002) and ``0.128 / 4**k`` for weight layer ``k`` of
-        deeper networks. The rates in use are stored in ``learning_rates_``.
+        A float applies to every layer. ``"auto"`` with ``solver="sgd"`` uses
+        the paper's rates for one, two and three hidden layers (0.1, 0.05 / 0.4,
+        0.1, 0.01 / 0.128, 0.032, 0.008, 0.002) and ``0.128 / 4**k`` for weight
+        layer ``k`` of deeper networks; with Adam, whose step is the rate itself,
+        it is 0.01 for every layer. The rates in use are stored in
+        ``learning_rates_``.
 
     learning_rate_schedule : {"constant", "cosine"}, default="constant"
         How the learning rates change over the epochs. ``"constant"`` keeps

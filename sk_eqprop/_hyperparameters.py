@@ -272,8 +272,16 @@ def default_learning_rates(n_weight_layers):
     return tuple(0.128 / 4.0**k for k in range(n_weight_layers))
 
 
-def resolve_learning_rates(learning_rate, n_weight_layers):
+# ``learning_rate="auto"`` with Adam: its step size, the estimators' default.
+ADAM_AUTO_RATE = 0.01
+
+
+def resolve_learning_rates(learning_rate, n_weight_layers, solver="sgd"):
     """Turn the ``learning_rate`` parameter into one rate per weight layer.
+
+    ``"auto"`` is the paper's per-layer rates for plain steps (``solver="sgd"``), and
+    ``ADAM_AUTO_RATE`` for every layer with Adam, whose step is the rate itself (the
+    paper's rates would be 10 to 40 times Adam's step).
 
     Raises
     ------
@@ -281,6 +289,8 @@ def resolve_learning_rates(learning_rate, n_weight_layers):
         If a sequence has the wrong length or a rate is not a positive finite number.
     """
     if isinstance(learning_rate, str):  # "auto", checked by the parameter constraints
+        if solver == "adam":
+            return (ADAM_AUTO_RATE,) * n_weight_layers
         return default_learning_rates(n_weight_layers)
     if isinstance(learning_rate, Real):
         rates = (float(learning_rate),) * n_weight_layers

@@ -116,7 +116,9 @@ def test_paper_presets_set_the_paper_network_where_the_defaults_differ(architect
 )
 def test_learning_rates_resolved_per_layer(digits, hidden, learning_rate, expected):
     X_train, _, y_train, _ = digits
-    clf = small(hidden_layer_sizes=hidden, learning_rate=learning_rate, max_iter=1)
+    # "auto" is the paper's rates for its plain steps (Adam's: test_review_defects.py).
+    clf = small(hidden_layer_sizes=hidden, learning_rate=learning_rate, max_iter=1,
+                solver="sgd")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(X_train[:100], y_train[:100])
