@@ -24,7 +24,6 @@ import time
 import warnings
 
 import numpy as np
-
 from sklearn.datasets import load_digits, make_moons
 
 from sk_eqprop import EqPropClassifier
