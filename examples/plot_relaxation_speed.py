@@ -40,11 +40,13 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, stratify=y, random_sta
 # The paper's network and training rule (the estimator's defaults are chosen for
 # everyday data instead: see the user guide): output units in the energy, the input
 # clamped as given, Eq. 43 for a fixed number of steps, plain steps of the paper's
-# rates, the random sign of beta = 1, persistent particles, minibatches of 20.
+# rates, the random sign of beta = 1, 4 nudged steps, no bound on the couplings,
+# persistent particles, minibatches of 20.
 PAPER = dict(
     output="energy", input_scaling=None, relaxation="gradient", relax_tol=None,
     n_iter_free=20, beta=1.0, nudging="random_sign", solver="sgd", learning_rate="auto",
     alpha=0.0, init_gain=1.0, persistent_particles=True, batch_size=20,
+    n_iter_nudged=4, coupling_bound=None,
 )
 clf = EqPropClassifier(**PAPER, hidden_layer_sizes=(64,), max_iter=10, random_state=0)
 with warnings.catch_warnings():

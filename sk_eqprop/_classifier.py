@@ -403,7 +403,8 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data, best scaled to [0, 1].
+            Training data (standardised by the estimator with the default
+            ``input_scaling``).
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels, or a binary indicator matrix for multilabel
             classification.
