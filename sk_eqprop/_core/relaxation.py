@@ -95,6 +95,8 @@ class _Stepper:
             )
             self.force = take(workspace, "step.force", self.layers[-1].shape, states.dtype)
             self.damping = readout_damping(self.beta, readout[0], readout[2], target.shape[1])
+            if self.damping:  # the damping term c h_0, without a temporary per sweep
+                self.damped = take(workspace, "step.damped", self.layers[-1].shape, states.dtype)
         elif self.nudged:
             self.const[:, self.slices[-1]] += self.beta * target
         n_free = len(self.layers)
@@ -216,7 +218,7 @@ class _LayerwiseStepper(_Stepper):
                 # for the quadratic energy plus the nudge's first-order term.
                 force = self.readout_force()
                 if self.damping:  # see readout_damping: a step that provably settles
-                    force += self.damping * out
+                    force += np.multiply(out, self.damping, out=self.damped)
                 self.drive_into(k, out, self.weights, self.layers)
                 out += self.const[:, self.slices[k]]
                 out += force
