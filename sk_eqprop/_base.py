@@ -31,12 +31,7 @@ from ._core import (
     scheduled_rates,
     zero_states,
 )
-from ._core.coupling import (
-    N_POWER_ITERATIONS,
-    bound_couplings,
-    coupling_indices,
-    initial_vectors,
-)
+from ._core.coupling import auto_coupling_bound, bound_couplings, coupling_indices
 from ._core.workspace import Workspace, take
 from ._hyperparameters import resolve_learning_rates
 from ._progress import epoch_line, relaxation_line, stop_line
@@ -49,10 +44,6 @@ _EXPLODED_WEIGHT = 1e6
 # Prediction stops a sample once no unit moved by more than this in one iteration,
 # when ``relax_tol`` is None (the paper's fixed iteration counts in training).
 _PREDICT_TOL = 1e-4
-
-# Power iterations that estimate a coupling's largest singular value when training
-# starts without a previous vector (see _core/coupling.py).
-_INITIAL_POWER_ITERATIONS = 30
 
 # The cap of n_iter_nudged="auto", in layerwise sweeps per hidden layer.
 _NUDGED_SWEEPS_PER_LAYER = 4
@@ -67,14 +58,12 @@ class _Parameters:
     """Weights and biases being trained, with their optimizer, committed to the estimator
     at the end of the training call."""
 
-    def __init__(self, weights, biases, optimizer, couplings=(), coupling_vectors=(),
-                 coupling_bound=None):
+    def __init__(self, weights, biases, optimizer, couplings=(), coupling_bound=None):
         self.weights = weights
         self.biases = biases
         self.optimizer = optimizer  # rates, schedule position, penalty, Adam's moments
-        # The bounded couplings (indices into weights) and their power-iteration vectors.
+        # The bounded couplings (indices into weights).
         self.couplings = tuple(couplings) if coupling_bound is not None else ()
-        self.coupling_vectors = list(coupling_vectors)
         self.coupling_bound = coupling_bound
         self.buffers = Workspace()  # batch-sized scratch arrays, reused across minibatches
 
@@ -84,15 +73,13 @@ class _Parameters:
             [b.copy() for b in self.biases],
             self.optimizer.copy(),
             self.couplings,
-            [v.copy() for v in self.coupling_vectors],
             self.coupling_bound,
         )
 
-    def bound_couplings(self, n_iter=N_POWER_ITERATIONS):
-        """Scale the couplings back onto ``coupling_bound`` (see :mod:`._core.coupling`)."""
+    def bound_couplings(self):
+        """Project the couplings onto ``coupling_bound`` (see :mod:`._core.coupling`)."""
         if self.couplings:
-            bound_couplings(self.weights, self.couplings, self.coupling_vectors,
-                            self.coupling_bound, n_iter=n_iter)
+            bound_couplings(self.weights, self.couplings, self.coupling_bound)
 
     def diverged(self):
         """Whether any parameter is non-finite or has exploded beyond ``_EXPLODED_WEIGHT``."""
@@ -130,7 +117,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         "relax_tol": [None, Interval(Real, 0, None, closed="left")],
         "n_iter_predict": [None, Interval(Integral, 1, None, closed="left")],
         "init_gain": [Interval(Real, 0, None, closed="neither")],
-        "coupling_bound": [None, Interval(Real, 0, None, closed="neither")],
+        "coupling_bound": [None, StrOptions({"auto"}),
+                           Interval(Real, 0, None, closed="neither")],
         "persistent_particles": ["boolean"],
         "shuffle": ["boolean"],
         "early_stopping": ["boolean"],
@@ -263,6 +251,14 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     def _auto_beta(self):
         return self._AUTO_BETA / 4.0 ** (len(self._hidden_sizes()) - 1)
 
+    def _coupling_bound(self):
+        """``coupling_bound``, with "auto" resolved for this network's chain of free
+        layers (the hidden layers, and the output layer with ``output="energy"``)."""
+        if self.coupling_bound != "auto":
+            return None if self.coupling_bound is None else float(self.coupling_bound)
+        n_free = len(self._hidden_sizes()) + (self.output == "energy")
+        return auto_coupling_bound(n_free)
+
     def _auto_alpha(self):
         return self._AUTO_ALPHA[0] if len(self._hidden_sizes()) == 1 else self._AUTO_ALPHA[1]
 
@@ -341,6 +337,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         # "auto" is checked by the parameter constraints.
         self.beta_ = self._auto_beta() if self.beta == "auto" else float(self.beta)
         self.alpha_ = self._auto_alpha() if self.alpha == "auto" else float(self.alpha)
+        bounded = coupling_indices(len(layer_sizes) - 1, self.output == "readout")
+        self.coupling_bound_ = self._coupling_bound() if bounded else None
         if (
             self.output == "energy"
             and self.relaxation == "layerwise"
@@ -365,11 +363,9 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             couplings = coupling_indices(len(weights), self.output == "readout")
             params = _Parameters(
                 weights, biases, self._new_optimizer(weights, biases, learning_rates),
-                couplings, initial_vectors(weights, couplings), self.coupling_bound,
+                couplings, self._coupling_bound(),
             )
-            # The initial weights obey the bound too (a longer power iteration: no
-            # vector to start from yet).
-            params.bound_couplings(n_iter=_INITIAL_POWER_ITERATIONS)
+            params.bound_couplings()  # the initial weights obey the bound too
             self.n_iter_ = 0
             self.t_ = 0
             self.loss_curve_ = []
@@ -391,15 +387,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             if isinstance(optimizer, Adam):
                 optimizer.load_state(getattr(self, "_adam_state", None))
             couplings = coupling_indices(len(weights), self.output == "readout")
-            vectors = getattr(self, "_coupling_vectors", None)
-            fresh = vectors is None or len(vectors) != len(couplings)
-            params = _Parameters(
-                weights, biases, optimizer, couplings,
-                initial_vectors(weights, couplings) if fresh else [v.copy() for v in vectors],
-                self.coupling_bound,
-            )
-            params.bound_couplings(n_iter=_INITIAL_POWER_ITERATIONS if fresh
-                                   else N_POWER_ITERATIONS)
+            params = _Parameters(weights, biases, optimizer, couplings, self._coupling_bound())
+            params.bound_couplings()
             if not hasattr(self, "_random_state"):
                 self._random_state = check_random_state(self.random_state)
             if self.early_stopping and getattr(self, "validation_scores_", None) is None:
@@ -488,8 +477,6 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         self.intercepts_ = params.biases
         # Adam's moments as plain arrays, for warm starts and partial_fit.
         self._adam_state = params.optimizer.state() if isinstance(params.optimizer, Adam) else None
-        # The couplings' power-iteration vectors, for warm starts and partial_fit.
-        self._coupling_vectors = [v.copy() for v in params.coupling_vectors] or None
         self.n_layers_ = len(params.weights) + 1
         self.n_outputs_ = params.weights[-1].shape[1]
 
@@ -606,7 +593,6 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             "biases": [b.copy() for b in best_params.biases],
             "adam": best_params.optimizer.state() if isinstance(best_params.optimizer, Adam)
             else None,
-            "coupling_vectors": [v.copy() for v in best_params.coupling_vectors],
         }
 
     @staticmethod
@@ -618,8 +604,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             optimizer.load_state(stored["adam"])
         return _Parameters(
             [W.copy() for W in stored["weights"]], [b.copy() for b in stored["biases"]],
-            optimizer, params.couplings, [v.copy() for v in stored["coupling_vectors"]],
-            params.coupling_bound,
+            optimizer, params.couplings, params.coupling_bound,
         )
 
     def _epoch_runner(self, X, targets, sample_weight, params, use_particles):

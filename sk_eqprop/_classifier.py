@@ -170,18 +170,20 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         (1.0 is the paper's initialisation). Smaller weights keep the
         hard-sigmoid units in their linear range at the start.
 
-    coupling_bound : float or None, default=0.8
-        Bound on the largest singular value of every weight matrix between
-        two relaxing layers (hidden to hidden, and hidden to output with
+    coupling_bound : "auto", float or None, default="auto"
+        Bound on the singular values of every weight matrix between two
+        relaxing layers (hidden to hidden, and hidden to output with
         ``output="energy"``; not the input's weights, nor a readout's). After
-        every step, a coupling above the bound is scaled down onto it, its
-        largest singular value estimated by a few power iterations continued
-        from the previous step (so the bound holds to within a few percent
-        right after large steps). Below 1 for two relaxing layers (below
-        about 0.7 for three) the energy is strictly convex in the states: the
-        free and nudged phases then have a single fixed point, which
-        relaxation from zero (as in ``predict``) and from the free fixed point
-        reach, and which responds smoothly to the nudge. Unbounded couplings
+        every step each coupling is projected onto the bound: its singular
+        values above it are clipped to it, the others left alone. While the
+        couplings of the whole chain of relaxing layers have norm below 1 the
+        energy is strictly convex in the states: the free and nudged phases
+        then have a single fixed point, which relaxation from zero (as in
+        ``predict``) and from the free fixed point reach, and which responds
+        smoothly to the nudge. For ``n`` relaxing layers that norm is at most
+        ``2 cos(pi / (n + 1))`` times the bound (1x for two layers, 1.41x for
+        three, 1.62x for four); ``"auto"`` keeps it at 0.8: 0.8 for two
+        relaxing layers, 0.57 for three, 0.49 for four. Unbounded couplings
         grow in training until the energy has several minima and the nudged
         phase leaves the free phase's basin. It has no effect with one hidden
         layer and a readout (no coupling). None disables it (the paper).
@@ -249,6 +251,11 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
     beta_, alpha_ : float
         The ``beta`` and ``alpha`` of the last training call (``"auto"``
         resolved for the network's depth).
+
+    coupling_bound_ : float or None
+        The ``coupling_bound`` of the last training call (``"auto"`` resolved
+        for the network's depth; None where the network has no coupling or
+        the bound is off).
 
     input_offset_, input_scale_ : ndarray of shape (n_features_in_,) or None
         The map of the features onto the network's input,
@@ -352,7 +359,7 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         relax_tol=1e-3,
         n_iter_predict=None,
         init_gain=0.5,
-        coupling_bound=0.8,
+        coupling_bound="auto",
         persistent_particles=False,
         shuffle=True,
         early_stopping=False,

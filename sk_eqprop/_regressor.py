@@ -95,10 +95,11 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     init_gain : float, default=0.5
         Multiplier of the Glorot-uniform bound of the initial weights.
 
-    coupling_bound : float or None, default=0.8
-        Bound on the largest singular value of every weight matrix between two
-        relaxing layers, which keeps the energy convex in the states; see
-        :class:`EqPropClassifier`. None disables it.
+    coupling_bound : "auto", float or None, default="auto"
+        Bound on the singular values of every weight matrix between two
+        relaxing layers, which keeps the energy convex in the states
+        (``"auto"``: 0.8 for two relaxing layers, 0.57 for three, 0.49 for
+        four); see :class:`EqPropClassifier`. None disables it.
 
     persistent_particles : bool, default=False
         Start each training example's free phase from its previous free fixed
@@ -154,6 +155,11 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     beta_, alpha_ : float
         The ``beta`` and ``alpha`` of the last training call (``"auto"``
         resolved for the network's depth).
+
+    coupling_bound_ : float or None
+        The ``coupling_bound`` of the last training call (``"auto"`` resolved
+        for the network's depth; None where the network has no coupling or
+        the bound is off).
 
     loss_ : float
         Mean cost ``C = 1/2 ||y - d||^2`` at the free fixed point over the last
@@ -246,7 +252,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         relax_tol=1e-3,
         n_iter_predict=None,
         init_gain=0.5,
-        coupling_bound=0.8,
+        coupling_bound="auto",
         persistent_particles=False,
         shuffle=True,
         early_stopping=False,

@@ -14,28 +14,27 @@ unsaturated units: the energy has several minima, the relaxation slows down, and
 a nudge moves the states far beyond the linear response that the EqProp
 estimate assumes.
 
-For a chain of free layers every unit sees at most two couplings, and
-``||A|| <= 2 cos(pi / (n + 1)) max_k ||W_k||_2`` for ``n`` free layers (the
-spectral radius of the path graph), so a bound ``c`` on every coupling's
-largest singular value gives ``||A|| <= c`` for two free layers and
-``||A|| <= 1.41 c`` for three. Saturated units (about half of them) do not
-couple, so the part of ``I - A`` that matters, restricted to the unsaturated
-units, is usually better conditioned than the bound says; for three layers and
-more a bound below 1 / 1.41 would be needed to guarantee convexity.
+For a chain of ``n`` free layers every unit sees at most two couplings, and
+``||A|| <= 2 cos(pi / (n + 1)) max_k ||W_k||_2`` (the spectral radius of the path
+graph): a bound ``c`` on every coupling's largest singular value gives
+``||A|| <= c`` for two free layers, ``||A|| <= 1.41 c`` for three and
+``||A|| <= 1.62 c`` for four. :func:`auto_coupling_bound` keeps ``||A||`` at
+``AUTO_CHAIN_NORM`` whatever the depth.
 
-The largest singular value is estimated by power iteration from a vector kept
-across steps (as in the spectral normalisation of Miyato et al., 2018): the
-weights move little per step, so a few iterations per step track it. A coupling
-whose estimate exceeds the bound is scaled down onto it.
+After every training step each coupling is projected onto the bound: the
+nearest matrix (in Frobenius norm) whose singular values are at most ``c``, that
+is, every singular value above ``c`` is clipped to ``c`` and the others are left
+alone. Scaling the whole matrix down instead (spectral normalisation, Miyato et
+al. 2018) also shrinks every direction the gradient did not grow, step after
+step: the couplings collapse towards rank one, and a deep network passes one
+number from layer to layer.
 """
 
 import numpy as np
 
-# Power iterations per training step, from the previous step's vector.
-N_POWER_ITERATIONS = 5
-
-# Vectors are kept away from zero norm by this much before they are normalised.
-TINY_NORM = 1e-30
+# The bound on ||A|| (the couplings of the whole chain of free layers) that the
+# default per-coupling bound keeps, below 1 so that I - A stays well conditioned.
+AUTO_CHAIN_NORM = 0.8
 
 
 def coupling_indices(n_weights, readout):
@@ -47,32 +46,30 @@ def coupling_indices(n_weights, readout):
     return tuple(range(1, n_weights - 1 if readout else n_weights))
 
 
-def initial_vectors(weights, indices):
-    """The start of the power iteration: a normalised vector of ones per coupling."""
-    return [np.full(weights[k].shape[1], 1.0 / np.sqrt(weights[k].shape[1]),
-                    dtype=weights[k].dtype) for k in indices]
+def auto_coupling_bound(n_free_layers):
+    """The per-coupling bound that keeps ``||A|| <= AUTO_CHAIN_NORM`` for a chain of
+    ``n_free_layers`` free layers (see the module docstring)."""
+    return AUTO_CHAIN_NORM / max(2.0 * np.cos(np.pi / (n_free_layers + 1)), 1.0)
 
 
-def largest_singular_value(weight, vector, n_iter=N_POWER_ITERATIONS):
-    """Power-iteration estimate of ``||weight||_2`` from ``vector`` (updated in place).
+def project_onto_bound(weight, bound):
+    """Clip every singular value of ``weight`` above ``bound`` to ``bound``, in place.
 
-    ``vector`` is an estimate of the top right singular vector (shape
-    ``(weight.shape[1],)``); the estimate never exceeds the true value.
+    With ``M = U S V^T`` (``M`` the weight, or its transpose if it is wide, so that
+    the Gram matrix ``M^T M = V S^2 V^T`` is the smaller one),
+    ``M - M V_k diag(1 - bound / s_k) V_k^T = U (min(S, bound)) V^T`` over the
+    singular values ``s_k > bound``.
     """
-    sigma = 0.0
-    for _ in range(n_iter):
-        left = weight @ vector
-        left /= max(float(np.linalg.norm(left)), TINY_NORM)
-        right = weight.T @ left
-        sigma = float(np.linalg.norm(right))
-        np.divide(right, max(sigma, TINY_NORM), out=vector)
-    return sigma
+    tall = weight if weight.shape[0] >= weight.shape[1] else weight.T
+    eigenvalues, vectors = np.linalg.eigh(tall.T @ tall)
+    excess = eigenvalues > bound * bound
+    if excess.any():
+        vectors = vectors[:, excess]
+        shrink = 1.0 - bound / np.sqrt(eigenvalues[excess])
+        tall -= ((tall @ vectors) * shrink) @ vectors.T  # a view: writes into weight
 
 
-def bound_couplings(weights, indices, vectors, bound, n_iter=N_POWER_ITERATIONS):
-    """Scale every coupling ``weights[k]`` (``k`` in ``indices``) whose largest singular
-    value exceeds ``bound`` down onto it, in place; ``vectors`` are updated."""
-    for k, vector in zip(indices, vectors):
-        sigma = largest_singular_value(weights[k], vector, n_iter)
-        if sigma > bound:
-            weights[k] *= bound / sigma
+def bound_couplings(weights, indices, bound):
+    """Project every coupling ``weights[k]`` (``k`` in ``indices``) onto ``bound``, in place."""
+    for k in indices:
+        project_onto_bound(weights[k], bound)

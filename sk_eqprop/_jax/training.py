@@ -23,7 +23,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import _core
-from .._core.coupling import N_POWER_ITERATIONS, TINY_NORM
 from .._core.layout import split_states
 from . import import_jax
 
@@ -76,7 +75,6 @@ class Carry(NamedTuple):
     second_moments: tuple
     t: object  # Adam's step count
     particles: object  # (n_samples, n_free_units), or None
-    coupling_vectors: tuple  # power-iteration vectors of the bounded couplings
 
 
 def _contrastive_directions(x, reference, nudged, beta, weight, n):
@@ -144,24 +142,22 @@ def _adam(carry, directions, hyper, n):
 
 
 def _bound_couplings(cfg, hyper, carry):
-    """Scale the couplings back onto the bound, as
-    :func:`sk_eqprop._core.coupling.bound_couplings` (the same power iteration)."""
+    """Project the couplings onto the bound, as
+    :func:`sk_eqprop._core.coupling.project_onto_bound` (the same eigendecomposition of
+    the smaller Gram matrix)."""
     if not cfg.couplings:
         return carry
-    weights, vectors = list(carry.weights), []
-    for k, vector in zip(cfg.couplings, carry.coupling_vectors):
+    weights, bound = list(carry.weights), hyper.coupling_bound
+    for k in cfg.couplings:
         W = weights[k]
-        sigma = jnp.zeros((), W.dtype)
-        for _ in range(N_POWER_ITERATIONS):
-            left = W @ vector
-            left = left / jnp.maximum(jnp.linalg.norm(left), TINY_NORM)
-            right = W.T @ left
-            sigma = jnp.linalg.norm(right)
-            vector = right / jnp.maximum(sigma, TINY_NORM)
-        weights[k] = jnp.where(sigma > hyper.coupling_bound,
-                               W * (hyper.coupling_bound / sigma), W)
-        vectors.append(vector)
-    return carry._replace(weights=tuple(weights), coupling_vectors=tuple(vectors))
+        tall = W if W.shape[0] >= W.shape[1] else W.T
+        eigenvalues, vectors = jnp.linalg.eigh(tall.T @ tall)
+        excess = eigenvalues > bound * bound
+        shrink = jnp.where(excess, 1.0 - bound / jnp.sqrt(jnp.where(excess, eigenvalues, 1.0)),
+                           0.0)
+        tall = tall - ((tall @ vectors) * shrink) @ vectors.T
+        weights[k] = tall if W.shape[0] >= W.shape[1] else tall.T
+    return carry._replace(weights=tuple(weights))
 
 
 def _train_batch(cfg, hyper, data, carry, batch, x, x_drive):
@@ -334,7 +330,6 @@ class JaxEpochs:
             if adam else (),
             t=jnp.int32(optimizer.t if adam else 0),
             particles=jnp.zeros((n_samples, n_units), self.dtype) if particles else None,
-            coupling_vectors=tuple(jnp.asarray(v, self.dtype) for v in params.coupling_vectors),
         )
         self.batch_size = estimator._batch_size(n_samples)
         n_batches = math.ceil(n_samples / self.batch_size)
@@ -440,5 +435,3 @@ class JaxEpochs:
                                     carry.first_moments + carry.second_moments):
                 host[...] = np.asarray(device)
             optimizer.t = int(carry.t)
-        for host, device in zip(params.coupling_vectors, carry.coupling_vectors):
-            host[...] = np.asarray(device)
