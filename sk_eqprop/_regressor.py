@@ -6,8 +6,10 @@ from sklearn.metrics import r2_score
 
 from ._base import BaseEqProp
 
-# Targets are mapped affinely onto [_LOW, _HIGH] inside the output units' range [0, 1]:
-# the margins let predictions go somewhat beyond the training targets' range.
+# With output="energy" the targets are mapped affinely onto [_LOW, _HIGH] inside the
+# output units' range [0, 1]: the margins let predictions go somewhat beyond the
+# training targets' range. The readout (identity link) has no range to respect: there
+# the targets are standardised, as is usual for a network trained on squared error.
 _LOW, _HIGH = 0.1, 0.9
 
 
@@ -15,11 +17,13 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     """Regressor trained by Equilibrium Propagation (Scellier & Bengio, 2017).
 
     The network of :class:`EqPropClassifier`, with one output unit per target.
-    The targets are mapped affinely from the range seen on the first call to
-    ``fit`` (or ``partial_fit``) onto [0.1, 0.9] for training, and predictions
-    are mapped back, so targets of any scale can be used as they are. The
-    defaults read the outputs through a linear readout outside the energy (see
-    ``output``) from standardised input.
+    The defaults read the outputs through a linear readout outside the energy
+    (see ``output``) from standardised input, and train on standardised
+    targets (their mean and standard deviation on the first call to ``fit``
+    or ``partial_fit``); predictions are mapped back, so targets of any scale
+    can be used as they are. With ``output="energy"`` the output units live in
+    [0, 1], and the targets' range on the first call is mapped onto
+    [0.1, 0.9] instead.
 
     Parameters
     ----------
@@ -52,9 +56,12 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         has settled to ``relax_tol``, capped at 4 sweeps per hidden layer, see
         :class:`EqPropClassifier`.
 
-    learning_rate : "auto", float or array-like of shape (n_layers - 1,), default=0.01
+    learning_rate : "auto", float or array-like of shape (n_layers - 1,), default=0.003
         Learning rate of each weight layer, from the input upwards; see
-        :class:`EqPropClassifier`.
+        :class:`EqPropClassifier`. Smaller than the classifier's default: on
+        standardised targets with the penalty of ``alpha="auto"``, Adam's
+        smaller steps settle closer to the penalised optimum on small, noisy
+        data sets.
 
     learning_rate_schedule : {"constant", "cosine"}, default="constant"
         How the learning rates change over the epochs; see
@@ -66,8 +73,9 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     alpha : float or "auto", default="auto"
         Strength of the L2 penalty on the weights (not the biases), with
         :class:`~sklearn.neural_network.MLPRegressor`'s convention. ``"auto"``
-        is 0.3 for one hidden layer (small regression data sets overfit without
-        a penalty; 1.0 underfits smooth targets) and 0.01 for more, where the
+        is 2.0 for one hidden layer (on standardised targets, small and noisy
+        regression data sets overfit with a weaker penalty, and a stronger one
+        underfits smooth non-linear targets) and 0.01 for more, where the
         coupling bound limits the weights between hidden layers. The value in
         use is ``alpha_``.
 
@@ -118,11 +126,12 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     n_iter_no_change : int, default=10
         Number of epochs without improvement by ``tol`` before stopping.
 
-    tol : float, default=1e-6
+    tol : float, default=1e-4
         Minimum improvement of the loss or validation score. The loss is
-        measured on the output units' scale, where the targets span [0.1, 0.9]
-        and a well-fitted model's cost is of the order of 1e-3, hence a smaller
-        default than the classifier's.
+        measured on the output units' scale: standardised targets with the
+        readout, targets mapped onto [0.1, 0.9] with ``output="energy"``
+        (where a well-fitted model's cost is of the order of 1e-3 and a
+        smaller ``tol``, e.g. 1e-6, suits better).
 
     warm_start : bool, default=False
         Continue from the previous solution when ``fit`` is called again.
@@ -228,7 +237,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     """
 
     _numeric_targets = True
-    _AUTO_ALPHA = (0.3, 0.01)  # one hidden layer, two or more
+    _AUTO_ALPHA = (2.0, 0.01)  # one hidden layer, two or more
     _reports_training_error = False
 
     def __init__(
@@ -241,7 +250,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         epsilon=0.5,
         n_iter_free=100,
         n_iter_nudged="auto",
-        learning_rate=0.01,
+        learning_rate=0.003,
         learning_rate_schedule="constant",
         solver="adam",
         alpha="auto",
@@ -258,7 +267,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         early_stopping=False,
         validation_fraction=0.1,
         n_iter_no_change=10,
-        tol=1e-6,
+        tol=1e-4,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -343,10 +352,15 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         y = np.asarray(y, dtype=np.float64)
         y_2d = y.reshape(-1, 1) if y.ndim == 1 else y
         if reset:
-            low, high = y_2d.min(axis=0), y_2d.max(axis=0)
-            span = np.where(high > low, high - low, 1.0)
-            self.target_scale_ = span / (_HIGH - _LOW)
-            self.target_offset_ = low - _LOW * self.target_scale_
+            if self.output == "energy":
+                low, high = y_2d.min(axis=0), y_2d.max(axis=0)
+                span = np.where(high > low, high - low, 1.0)
+                self.target_scale_ = span / (_HIGH - _LOW)
+                self.target_offset_ = low - _LOW * self.target_scale_
+            else:
+                std = y_2d.std(axis=0)
+                self.target_offset_ = y_2d.mean(axis=0)
+                self.target_scale_ = np.where(std > 0, std, 1.0)
             self._y_ndim = y.ndim
         elif y_2d.shape[1] != self.target_scale_.shape[0]:
             raise ValueError(

@@ -223,7 +223,7 @@ def test_the_eqprop_estimate_approaches_the_gradient_as_beta_shrinks_at_depth():
 
 # --------------------------------------------------------------- depth-dependent defaults
 @pytest.mark.parametrize("Estimator, alpha_one", [(EqPropClassifier, 1.0),
-                                                 (EqPropRegressor, 0.3)])
+                                                 (EqPropRegressor, 2.0)])
 def test_auto_beta_and_alpha_depend_on_depth_and_explicit_values_are_kept(Estimator, alpha_one):
     X, y = X_digits[:100], y_digits[:100].astype(float)
     for hidden, beta, alpha in [((8,), 0.2, alpha_one), ((8, 8), 0.05, 0.01),

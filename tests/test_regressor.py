@@ -71,3 +71,27 @@ def test_verbose_reports_validation_r2(two_outputs, capsys):
                         verbose=1, random_state=0).fit(X_train / 100, y_train)
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("[1/2] loss ") and "val R2 " in lines[0] and "eta" in lines[0]
+
+
+def test_readout_trains_on_standardised_targets_and_energy_output_on_the_unit_range(
+        two_outputs):
+    X_train, _, y_train, _ = two_outputs
+    params = dict(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    readout = EqPropRegressor(**params).fit(X_train, y_train)
+    np.testing.assert_allclose(readout.target_offset_, y_train.mean(axis=0))
+    np.testing.assert_allclose(readout.target_scale_, y_train.std(axis=0))
+    energy = EqPropRegressor(output="energy", **params).fit(X_train, y_train)
+    coded = (y_train - energy.target_offset_) / energy.target_scale_
+    np.testing.assert_allclose(coded.min(axis=0), 0.1)
+    np.testing.assert_allclose(coded.max(axis=0), 0.9)
+
+
+def test_a_constant_target_is_not_divided_by_its_zero_spread():
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    reg = EqPropRegressor(hidden_layer_sizes=(8,), learning_rate=0.01, max_iter=50,
+                          random_state=0)
+    reg.fit(X, np.full(60, 7.5))
+    assert reg.target_scale_ == pytest.approx(1.0)
+    prediction = reg.predict(X)
+    assert np.isfinite(prediction).all()
+    np.testing.assert_allclose(prediction, 7.5, atol=0.1)
