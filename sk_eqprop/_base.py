@@ -205,8 +205,9 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         """The output targets ``d`` of shape (n_samples, n_outputs), from the fitted metadata;
         writes nothing."""
 
-    def _initial_output_bias(self, targets):
-        """Initial biases of the output units (zero, as in the paper)."""
+    def _initial_output_bias(self, targets, sample_weight=None):
+        """Initial biases of the output units (zero, as in the paper), from the training
+        rows' targets weighted by ``sample_weight``."""
         return 0.0
 
     @abstractmethod
@@ -353,13 +354,20 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 UserWarning, stacklevel=2,
             )
 
-        if first_call:
-            self._fit_input_map(X)
+        if first_call or not hasattr(self, "_random_state"):
             self._random_state = check_random_state(self.random_state)
+        # The validation rows are held out before anything is fitted to the data.
+        validation = None
+        if self.early_stopping:
+            X, y, targets, sample_weight, validation = self._split_validation(
+                X, y, targets, sample_weight
+            )
+        if first_call:
+            self._fit_input_map(X, sample_weight)
             weights, biases = glorot_uniform(
                 layer_sizes, self._random_state, dtype=X.dtype, gain=self.init_gain
             )
-            biases[-1][...] = self._initial_output_bias(targets)
+            biases[-1][...] = self._initial_output_bias(targets, sample_weight)
             couplings = coupling_indices(len(weights), self.output == "readout")
             params = _Parameters(
                 weights, biases, self._new_optimizer(weights, biases, learning_rates),
@@ -389,8 +397,6 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             couplings = coupling_indices(len(weights), self.output == "readout")
             params = _Parameters(weights, biases, optimizer, couplings, self._coupling_bound())
             params.bound_couplings()
-            if not hasattr(self, "_random_state"):
-                self._random_state = check_random_state(self.random_state)
             if self.early_stopping and getattr(self, "validation_scores_", None) is None:
                 # Early stopping switched on since the previous fit: its records start here.
                 self.validation_scores_ = []
@@ -400,21 +406,26 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         self.learning_rates_ = learning_rates
         if not incremental:
             self._no_improvement_count = 0
-        self._run_epochs(X, y, targets, sample_weight, params, incremental)
+        self._run_epochs(X, y, targets, sample_weight, params, incremental, validation)
         return self
 
-    def _fit_input_map(self, X):
+    def _fit_input_map(self, X, sample_weight=None):
         """``input_offset_`` and ``input_scale_``: the map of the features onto the network's
-        input, ``(X - input_offset_) / input_scale_`` (None with ``input_scaling=None``)."""
+        input, ``(X - input_offset_) / input_scale_`` (None with ``input_scaling=None``),
+        from the training rows' statistics, weighted by ``sample_weight``."""
         if self.input_scaling is None:
             self.input_offset_ = self.input_scale_ = None
             return
         if sp.issparse(X):  # scaled, not centred: the input stays sparse
-            mean, variance = mean_variance_axis(X, axis=0)
+            mean, variance = mean_variance_axis(X, axis=0, weights=sample_weight)
             offset = np.zeros(X.shape[1])
             scale = np.sqrt(variance + mean**2)
-        else:  # in float64: float32 squares of large features overflow
+        elif sample_weight is None:  # in float64: float32 squares of large features overflow
             offset, scale = X.mean(axis=0, dtype=np.float64), X.std(axis=0, dtype=np.float64)
+        else:
+            X64 = X.astype(np.float64, copy=False)
+            offset = np.average(X64, axis=0, weights=sample_weight)
+            scale = np.sqrt(np.average((X64 - offset) ** 2, axis=0, weights=sample_weight))
         scale[~(scale > 10 * np.finfo(X.dtype).eps * np.maximum(np.abs(offset), 1))] = 1.0
         self.input_offset_ = offset.astype(X.dtype)
         self.input_scale_ = scale.astype(X.dtype)
@@ -511,14 +522,10 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             return X, y, targets, None, (X_val, y_val, None)
         return X, y, targets, weights, (X_val, y_val, weights_val)
 
-    def _run_epochs(self, X, y, targets, sample_weight, params, incremental):
-        """The epochs of one training call, as MLP's ``_fit_stochastic``."""
+    def _run_epochs(self, X, y, targets, sample_weight, params, incremental, validation):
+        """The epochs of one training call, as MLP's ``_fit_stochastic``; ``validation``:
+        the held-out ``(X_val, y_val, w_val)`` of early stopping, or None."""
         rng = self._random_state
-        validation = None
-        if self.early_stopping:
-            X, y, targets, sample_weight, validation = self._split_validation(
-                X, y, targets, sample_weight
-            )
         X = self._network_input(X)  # once per call, not once per minibatch and epoch
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)

@@ -417,7 +417,8 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
             classification.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample in the contrastive update (a weight of 2
-            counts as the sample seen twice per epoch). None weighs all equally.
+            counts as the sample seen twice per epoch), the input
+            standardisation and the initial output bias. None weighs all equally.
 
         Returns
         -------
@@ -441,7 +442,8 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
             ``np.arange(n_labels)``). Required on the first call, ignored
             afterwards.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each sample in the contrastive update.
+            Weight of each sample in the contrastive update, the input
+            standardisation and the initial output bias.
 
         Returns
         -------
@@ -497,8 +499,8 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
     def _readout_link(self):
         return self._coding().link
 
-    def _initial_output_bias(self, targets):
-        return self._coding().initial_bias(targets, self.output)
+    def _initial_output_bias(self, targets, sample_weight=None):
+        return self._coding().initial_bias(targets, self.output, sample_weight)
 
     def _sample_errors(self, outputs, target):
         return self._coding().errors(outputs, target)
@@ -592,7 +594,7 @@ class _Classes:
     def errors(self, outputs, target):
         return (outputs.argmax(axis=1) != target.argmax(axis=1)).astype(float)
 
-    def initial_bias(self, targets, output):
+    def initial_bias(self, targets, output, sample_weight=None):
         return 0.0  # as the paper
 
     def proba(self, outputs):
@@ -634,10 +636,11 @@ class _LabelIndicators:
     def errors(self, outputs, target):  # subset accuracy, as ``score``
         return np.any((outputs > 0.5) != (target > 0.5), axis=1).astype(float)
 
-    def initial_bias(self, targets, output):
-        # Each output unit starts at its label's frequency (the logistic readout: at its
-        # logit): with zero biases the units of rare labels start far from them.
-        frequencies = targets.mean(axis=0)
+    def initial_bias(self, targets, output, sample_weight=None):
+        # Each output unit starts at its label's (weighted) frequency (the logistic
+        # readout: at its logit): with zero biases the units of rare labels start far
+        # from them.
+        frequencies = np.average(targets, axis=0, weights=sample_weight)
         if output == "readout":
             frequencies = np.clip(frequencies, 1e-3, 1 - 1e-3)
             return np.log(frequencies / (1.0 - frequencies))

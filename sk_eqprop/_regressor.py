@@ -316,7 +316,8 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets, of any scale.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each sample in the contrastive update.
+            Weight of each sample in the contrastive update, the input
+            standardisation and the initial output bias.
 
         Returns
         -------
@@ -339,7 +340,8 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each sample in the contrastive update.
+            Weight of each sample in the contrastive update, the input
+            standardisation and the initial output bias.
 
         Returns
         -------
@@ -379,10 +381,10 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     def _readout_link(self):
         return "identity"
 
-    def _initial_output_bias(self, targets):
-        # Start from the mean target, as a regressor's natural first guess: the
-        # network then learns the deviations, instead of first climbing from 0.
-        return targets.mean(axis=0)
+    def _initial_output_bias(self, targets, sample_weight=None):
+        # Start from the (weighted) mean target, as a regressor's natural first guess:
+        # the network then learns the deviations, instead of first climbing from 0.
+        return np.average(targets, axis=0, weights=sample_weight)
 
     def _decode(self, outputs):
         y = outputs.astype(np.float64) * self.target_scale_ + self.target_offset_

@@ -5,9 +5,11 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import load_digits, make_moons
+from sklearn.model_selection import train_test_split
 
-from sk_eqprop import EqPropClassifier
+from sk_eqprop import EqPropClassifier, EqPropRegressor
 from sk_eqprop._hyperparameters import resolve_learning_rates
 
 X_digits, y_digits = load_digits(return_X_y=True)
@@ -91,3 +93,41 @@ def test_error_messages_advise_a_remedy_that_works_with_the_input_scaling():
     assert "MinMaxScaler" not in model._divergence_message()
     raw = EqPropClassifier(input_scaling=None)
     assert "input_scaling='standard'" in raw._input_overflow_message()
+
+
+# ---------------------------------------------------------- 5. sample_weight and validation
+@pytest.mark.parametrize("sparse", [False, True])
+def test_sample_weight_counts_in_the_input_statistics_and_the_initial_bias(sparse):
+    # Integer weights are repeated rows: the standardisation and the initial output
+    # bias see the same data either way.
+    rng = np.random.RandomState(0)
+    X = rng.normal(3.0, 2.0, (60, 4)) * [1, 10, 0.1, 5]
+    y = X @ [1.0, 0.1, 5.0, -0.2] + rng.normal(size=60)
+    weights = rng.randint(0, 4, 60)
+    weights[0] = 1
+    repeated = np.repeat(np.arange(60), weights)
+    as_input = sp.csr_matrix if sparse else np.asarray
+    # A vanishing rate leaves the biases where they started.
+    params = dict(hidden_layer_sizes=(4,), max_iter=1, learning_rate=1e-12, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        weighted = EqPropRegressor(**params).fit(as_input(X), y, sample_weight=weights)
+        copies = EqPropRegressor(**params).fit(as_input(X[repeated]), y[repeated])
+    np.testing.assert_allclose(weighted.input_offset_, copies.input_offset_, atol=1e-12)
+    np.testing.assert_allclose(weighted.input_scale_, copies.input_scale_, rtol=1e-10)
+    coded = (y[repeated] - weighted.target_offset_) / weighted.target_scale_
+    np.testing.assert_allclose(weighted.intercepts_[-1], coded.mean(), atol=1e-6)
+
+
+def test_the_validation_rows_of_early_stopping_are_not_in_the_input_statistics():
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:300], y[:300]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = EqPropClassifier(hidden_layer_sizes=(8,), max_iter=2, early_stopping=True,
+                               random_state=0).fit(X, y)
+    # The held-out rows are the first draw of the estimator's random state.
+    X_train, _ = train_test_split(X, test_size=0.1, stratify=y,
+                                  random_state=np.random.RandomState(0))
+    np.testing.assert_allclose(clf.input_offset_, X_train.mean(axis=0), atol=1e-10)
+    assert not np.allclose(clf.input_offset_, X.mean(axis=0))
