@@ -331,7 +331,8 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         """Run one epoch of Equilibrium Propagation on (X, y).
 
         The first call fixes the map of the targets onto the output units from
-        the range of its ``y``.
+        its ``y`` (its mean and standard deviation; its range with
+        ``output="energy"``).
 
         Parameters
         ----------
