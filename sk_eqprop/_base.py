@@ -338,8 +338,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         # "auto" is checked by the parameter constraints.
         self.beta_ = self._auto_beta() if self.beta == "auto" else float(self.beta)
         self.alpha_ = self._auto_alpha() if self.alpha == "auto" else float(self.alpha)
-        bounded = coupling_indices(len(layer_sizes) - 1, self.output == "readout")
-        self.coupling_bound_ = self._coupling_bound() if bounded else None
+        couplings = coupling_indices(len(layer_sizes) - 1, self.output == "readout")
+        self.coupling_bound_ = self._coupling_bound() if couplings else None
         if (
             self.output == "energy"
             and self.relaxation == "layerwise"
@@ -368,10 +368,9 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 layer_sizes, self._random_state, dtype=X.dtype, gain=self.init_gain
             )
             biases[-1][...] = self._initial_output_bias(targets, sample_weight)
-            couplings = coupling_indices(len(weights), self.output == "readout")
             params = _Parameters(
                 weights, biases, self._new_optimizer(weights, biases, learning_rates),
-                couplings, self._coupling_bound(),
+                couplings, self.coupling_bound_,
             )
             params.bound_couplings()  # the initial weights obey the bound too
             self.n_iter_ = 0
@@ -394,8 +393,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             optimizer = self._new_optimizer(weights, biases, learning_rates)
             if isinstance(optimizer, Adam):
                 optimizer.load_state(getattr(self, "_adam_state", None))
-            couplings = coupling_indices(len(weights), self.output == "readout")
-            params = _Parameters(weights, biases, optimizer, couplings, self._coupling_bound())
+            params = _Parameters(weights, biases, optimizer, couplings, self.coupling_bound_)
             params.bound_couplings()
             if self.early_stopping and getattr(self, "validation_scores_", None) is None:
                 # Early stopping switched on since the previous fit: its records start here.
