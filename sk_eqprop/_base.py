@@ -9,7 +9,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 from sklearn import get_config
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_regressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches
@@ -18,28 +18,22 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._core import (
-    SGD,
-    Adam,
-    ContrastiveSGD,
-    cost,
-    glorot_uniform,
-    nudged_phases,
-    readout_loss,
-    readout_outputs,
-    relax,
-    scheduled_rates,
-    zero_states,
+from ._core import SGD, Adam, glorot_uniform, scheduled_rates, zero_states
+from ._core.coupling import auto_coupling_bound, coupling_indices
+from ._core.training import (
+    EXPLODED_WEIGHT,
+    InputOverflowError,
+    NumpyEpochs,
+    Parameters,
+    TrainingDivergedError,
+    TrainingSettings,
+    free_phase,
+    input_drive,
+    network_outputs,
 )
-from ._core.coupling import auto_coupling_bound, bound_couplings, coupling_indices
-from ._core.workspace import Workspace, take
+from ._core.workspace import Workspace
 from ._hyperparameters import resolve_learning_rates
 from ._progress import epoch_line, relaxation_line, stop_line
-
-# States live in [0, 1], so a weight far beyond this saturates its unit whatever the
-# input: such weights only come from a learning rate, beta or input scale that is far
-# too large, and training with them produces garbage before it overflows.
-_EXPLODED_WEIGHT = 1e6
 
 # Prediction stops a sample once no unit moved by more than this in one iteration,
 # when ``relax_tol`` is None (the paper's fixed iteration counts in training).
@@ -54,44 +48,12 @@ _NUDGED_SWEEPS_PER_LAYER = 4
 _PREDICT_WORKING_MEMORY = 32
 
 
-class _Parameters:
-    """Weights and biases being trained, with their optimizer, committed to the estimator
-    at the end of the training call."""
-
-    def __init__(self, weights, biases, optimizer, couplings=(), coupling_bound=None):
-        self.weights = weights
-        self.biases = biases
-        self.optimizer = optimizer  # rates, schedule position, penalty, Adam's moments
-        # The bounded couplings (indices into weights).
-        self.couplings = tuple(couplings) if coupling_bound is not None else ()
-        self.coupling_bound = coupling_bound
-        self.buffers = Workspace()  # batch-sized scratch arrays, reused across minibatches
-
-    def copy(self):
-        return _Parameters(
-            [W.copy() for W in self.weights],
-            [b.copy() for b in self.biases],
-            self.optimizer.copy(),
-            self.couplings,
-            self.coupling_bound,
-        )
-
-    def bound_couplings(self):
-        """Project the couplings onto ``coupling_bound`` (see :mod:`._core.coupling`)."""
-        if self.couplings:
-            bound_couplings(self.weights, self.couplings, self.coupling_bound)
-
-    def diverged(self):
-        """Whether any parameter is non-finite or has exploded beyond ``_EXPLODED_WEIGHT``."""
-        return not all(np.abs(p).max() < _EXPLODED_WEIGHT for p in self.weights + self.biases)
-
-
 class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     """Base class of the EqProp estimators: the training loop of Scellier & Bengio (2017).
 
-    Subclasses say how targets map onto the output units (``_fit_target_encoding``,
-    ``_encode_targets``, ``_decode``), which readout link suits them
-    (``_readout_link``) and which metric scores them (``_score_metric``).
+    Subclasses fit their target metadata (``_fit_target_coding``) and say how
+    targets map onto the output units through one object, ``_target_coding()``
+    (see :mod:`._targets`).
     """
 
     _parameter_constraints: dict = {
@@ -197,48 +159,25 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
-    def _fit_target_encoding(self, y, incremental, reset):
-        """Validate ``y`` and set (``reset``) or check the target metadata (``classes_``...)."""
+    def _fit_target_coding(self, y, incremental, reset, sample_weight=None):
+        """Validate ``y`` and set (``reset``) or check the fitted target metadata
+        (``classes_``, ``target_offset_``...), its statistics weighted by
+        ``sample_weight``; returns ``y`` as the coding takes it."""
 
     @abstractmethod
-    def _encode_targets(self, y, dtype):
-        """The output targets ``d`` of shape (n_samples, n_outputs), from the fitted metadata;
-        writes nothing."""
-
-    def _initial_output_bias(self, targets, sample_weight=None):
-        """Initial biases of the output units (zero, as in the paper), from the training
-        rows' targets weighted by ``sample_weight``."""
-        return 0.0
-
-    @abstractmethod
-    def _readout_link(self):
-        """The link of the readout layer ("softmax", "logistic" or "identity")."""
+    def _target_coding(self):
+        """The fitted target coding (:mod:`._targets`): encode, decode, link, errors,
+        initial bias, score, stratification."""
 
     def _link(self):
         """The readout's link with ``output="readout"``; None for the paper's energy output."""
-        return self._readout_link() if self.output == "readout" else None
-
-    def _check_y(self, y):
-        """Hook: reshape validated targets before they are encoded."""
-        return y
-
-    # Regressors take numeric, possibly multi-output targets; classifiers count errors.
-    _numeric_targets = False
-    _reports_training_error = True
-
-    @staticmethod
-    @abstractmethod
-    def _score_metric(y_true, y_pred, sample_weight=None):
-        """The metric of ``score`` (accuracy, R^2), also used for early stopping."""
-
-    @abstractmethod
-    def _decode(self, outputs):
-        """Predictions from the output units (classes, label indicators or targets)."""
+        return self._target_coding().link if self.output == "readout" else None
 
     def _validation_score(self, params, X, y, sample_weight=None):
         """Score of the parameters being trained on held-out data (higher is better)."""
+        coding = self._target_coding()
         outputs = self._relax_outputs(X, params.weights, params.biases, warn=False)
-        return float(self._score_metric(y, self._decode(outputs), sample_weight=sample_weight))
+        return float(coding.score(y, coding.decode(outputs), sample_weight=sample_weight))
 
     # ------------------------------------------------------------------ fit
     # beta="auto" and alpha="auto" depend on the number of hidden layers n. From two
@@ -313,7 +252,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             accept_sparse="csr",
             # float32 input trains in float32; later calls keep the first call's dtype.
             dtype=(np.float64, np.float32) if first_call else self.coefs_[0].dtype,
-            y_numeric=self._numeric_targets,
+            y_numeric=is_regressor(self),
             multi_output=True,
         )
         if sample_weight is not None:
@@ -324,9 +263,10 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 raise ValueError(
                     "sample_weight must contain at least one non-zero weight; all are 0."
                 )
-        y = self._check_y(y)
-        self._fit_target_encoding(y, incremental=incremental, reset=first_call)
-        targets = self._encode_targets(y, X.dtype)
+        y = self._fit_target_coding(y, incremental=incremental, reset=first_call,
+                                    sample_weight=sample_weight)
+        coding = self._target_coding()
+        targets = coding.encode(y, X.dtype)
         layer_sizes = [X.shape[1], *hidden, targets.shape[1]]
         if not first_call and layer_sizes != self._layer_sizes():
             raise ValueError(
@@ -367,8 +307,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             weights, biases = glorot_uniform(
                 layer_sizes, self._random_state, dtype=X.dtype, gain=self.init_gain
             )
-            biases[-1][...] = self._initial_output_bias(targets, sample_weight)
-            params = _Parameters(
+            biases[-1][...] = coding.initial_bias(targets, self.output, sample_weight)
+            params = Parameters(
                 weights, biases, self._new_optimizer(weights, biases, learning_rates),
                 couplings, self.coupling_bound_,
             )
@@ -376,7 +316,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             self.n_iter_ = 0
             self.t_ = 0
             self.loss_curve_ = []
-            if self._reports_training_error:
+            if coding.reports_errors:
                 self.train_error_curve_ = []
             self._no_improvement_count = 0
             self._best_params = None
@@ -393,7 +333,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             optimizer = self._new_optimizer(weights, biases, learning_rates)
             if isinstance(optimizer, Adam):
                 optimizer.load_state(getattr(self, "_adam_state", None))
-            params = _Parameters(weights, biases, optimizer, couplings, self.coupling_bound_)
+            params = Parameters(weights, biases, optimizer, couplings, self.coupling_bound_)
             params.bound_couplings()
             if self.early_stopping and getattr(self, "validation_scores_", None) is None:
                 # Early stopping switched on since the previous fit: its records start here.
@@ -428,24 +368,9 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         self.input_offset_ = offset.astype(X.dtype)
         self.input_scale_ = scale.astype(X.dtype)
 
-    def _network_input(self, x):
-        """A batch of features mapped onto the network's input: a new array (``x`` itself
-        with ``input_scaling=None``); ``x`` is never modified."""
-        if getattr(self, "input_scale_", None) is None:
-            return x
-        if sp.issparse(x):
-            return sp.csr_matrix(x.multiply(1.0 / self.input_scale_), dtype=x.dtype)
-        x = x - self.input_offset_
-        x /= self.input_scale_
-        return x
-
     def _new_optimizer(self, weights, biases, learning_rates):
-        """Adam for ``solver="adam"``; for "sgd", the paper's fused update (plain steps
-        with a readout)."""
-        if self.solver == "adam":
-            optimizer_class = Adam
-        else:
-            optimizer_class = SGD if self.output == "readout" else ContrastiveSGD
+        """Adam for ``solver="adam"``, plain steps for "sgd"."""
+        optimizer_class = Adam if self.solver == "adam" else SGD
         return optimizer_class(weights, biases, learning_rates, alpha=self.alpha_)
 
     def _batch_size(self, n_samples):
@@ -502,7 +427,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 weights,
                 random_state=self._random_state,
                 test_size=self.validation_fraction,
-                stratify=y if self._stratify_validation() else None,
+                stratify=y if self._target_coding().stratify else None,
             )
         except ValueError as exc:
             raise ValueError(
@@ -524,14 +449,21 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         """The epochs of one training call, as MLP's ``_fit_stochastic``; ``validation``:
         the held-out ``(X_val, y_val, w_val)`` of early stopping, or None."""
         rng = self._random_state
-        X = self._network_input(X)  # once per call, not once per minibatch and epoch
+        X = network_input(self, X)  # once per call, not once per minibatch and epoch
         n_samples = X.shape[0]
         batch_size = self._batch_size(n_samples)
         self._check_l2_shrink(n_samples)
-        # The paper's persistent particles: each training example's last free fixed
-        # point, the start of its next free phase. Kept for this call only.
-        use_particles = self.persistent_particles and not incremental
-        run_epoch = self._epoch_runner(X, targets, sample_weight, params, use_particles)
+        # The paper's persistent particles (kept for this call only).
+        settings = training_settings(
+            self, batch_size=batch_size, particles=self.persistent_particles and not incremental
+        )
+        if self.backend == "jax":
+            from ._jax.training import JaxEpochs  # an optional extra: imported on use
+
+            runner = JaxEpochs(settings, X, targets, sample_weight, params)
+        else:
+            runner = NumpyEpochs(settings, X, targets, sample_weight, params)
+        reports_errors = self._target_coding().reports_errors
         n_batches = -(-n_samples // batch_size)
         n_epochs = 1 if incremental else self.max_iter
         sample_idx = np.arange(n_samples)
@@ -556,7 +488,12 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                     rng.shuffle(sample_idx)
                 signs = self._draw_signs(n_batches)
                 relaxation_counts = {"free": 0, "nudged": 0, "nudged_samples": 0}
-                loss_sum, errors = run_epoch(sample_idx, signs, relaxation_counts)
+                try:
+                    loss_sum, errors = runner.run_epoch(sample_idx, signs, relaxation_counts)
+                except InputOverflowError:
+                    raise ValueError(self._input_overflow_message()) from None
+                except TrainingDivergedError:
+                    raise ValueError(self._divergence_message()) from None
                 if params.diverged():
                     raise ValueError(self._divergence_message())
                 self.n_iter_ += 1
@@ -565,7 +502,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 total_weight = n_samples if sample_weight is None else sample_weight.sum()
                 self.loss_ = loss_sum / total_weight
                 self.loss_curve_.append(self.loss_)
-                if self._reports_training_error:
+                if reports_errors:
                     self.train_error_curve_.append(errors / total_weight)
                 self._on_epoch_end(params)
                 stop, improved = self._update_no_improvement_count(params, validation)
@@ -576,7 +513,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                     print(epoch_line(self, epoch, now - start, now - fit_start, n_epochs,
                                      incremental), flush=True)
                     if self.verbose >= 2:
-                        print(relaxation_line(self, relaxation_counts, n_samples), flush=True)
+                        print(relaxation_line(self, relaxation_counts, n_samples,
+                                              settings.n_iter_nudged), flush=True)
                 if stop:
                     if self.verbose:
                         print(stop_line(self))
@@ -602,43 +540,15 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
 
     @staticmethod
     def _stored_parameters(stored, params):
-        """``_Parameters`` from the plain data of ``_best_params``, with ``params``'s
+        """``Parameters`` from the plain data of ``_best_params``, with ``params``'s
         optimizer settings."""
         optimizer = params.optimizer.copy()
         if stored["adam"] is not None and isinstance(optimizer, Adam):
             optimizer.load_state(stored["adam"])
-        return _Parameters(
+        return Parameters(
             [W.copy() for W in stored["weights"]], [b.copy() for b in stored["biases"]],
             optimizer, params.couplings, params.coupling_bound,
         )
-
-    def _epoch_runner(self, X, targets, sample_weight, params, use_particles):
-        """``run_epoch(order, signs, relaxation_counts)``: one epoch of minibatches of the
-        samples in ``order``, the sign of beta of minibatch ``i`` being ``signs[i]``; it
-        trains ``params`` in place and returns the (weighted) summed cost and errors at the
-        free fixed points."""
-        if self.backend == "jax":
-            from ._jax.training import JaxEpochs  # an optional extra: imported on use
-
-            return JaxEpochs(self, X, targets, sample_weight, params, use_particles).run_epoch
-        particles = zero_states(X.shape[0], self._relaxing(params.weights)) if use_particles \
-            else None
-        batch_size = self._batch_size(X.shape[0])
-
-        def run_epoch(order, signs, relaxation_counts):
-            loss_sum, errors = 0.0, 0.0
-            for batch, sign in zip(gen_batches(X.shape[0], batch_size), signs):
-                idx = order[batch]
-                batch_weight = None if sample_weight is None else sample_weight[idx]
-                loss, err = self._train_batch(
-                    X[idx], targets[idx], batch_weight, params, idx, particles, sign,
-                    relaxation_counts,
-                )
-                loss_sum += loss
-                errors += err
-            return loss_sum, errors
-
-        return run_epoch
 
     def _draw_signs(self, n_batches):
         """The sign of beta of each minibatch of an epoch: drawn at random for
@@ -651,21 +561,6 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
     def _on_epoch_end(self, params):
         """Called after every epoch with the parameters being trained (for monitoring)."""
 
-    def _stratify_validation(self):
-        return False
-
-    def _input_drive(self, x, W0, workspace=None):
-        """``x @ W_0``, constant during relaxation: computed once per batch, checked finite."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            if sp.issparse(x):
-                x_drive = x @ W0
-            else:
-                out = take(workspace, "batch.x_drive", (x.shape[0], W0.shape[1]), W0.dtype)
-                x_drive = np.matmul(x, W0, out=out)
-        if not np.isfinite(x_drive).all():
-            raise ValueError(self._input_overflow_message())
-        return x_drive
-
     def _input_overflow_message(self):
         if self.input_scaling is None:
             remedy = ("scale the features, e.g. with input_scaling='standard' (which "
@@ -676,29 +571,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         return ("X has values too large for the network (its input to the first hidden "
                 f"layer overflows); {remedy}.")
 
-    def _relaxing(self, parameters):
-        """The parameters of the layers that relax: all but the readout's, if any."""
-        return parameters[:-1] if self.output == "readout" else parameters
-
-    def _outputs(self, states, weights, biases, link):
-        """The output units of relaxed ``states``: the readout's, or the last layer's."""
-        if link is None:
-            return states[:, -weights[-1].shape[1]:]
-        h_last = states[:, states.shape[1] - weights[-1].shape[0]:]
-        return readout_outputs(h_last, weights[-1], biases[-1], link)
-
-    def _relaxation_settings(self, weights, biases):
-        """The estimator's dynamics, step size, tolerance and readout, as ``relax`` takes them."""
-        link = self._link()
-        return dict(
-            method=self.relaxation,
-            epsilon=self.epsilon,
-            tol=self.relax_tol,
-            readout=None if link is None else (weights[-1], biases[-1], link),
-        )
-
-    def _nudged_budget(self, beta=None):
-        """The cap and tolerance of each nudged phase.
+    def _nudged_budget(self, beta):
+        """The cap and tolerance of each nudged phase at ``beta``.
 
         ``n_iter_nudged="auto"``: a tolerance relative to beta, ``relax_tol * beta``
         (a sample stops once ``(s_beta - s_0) / beta``, the quantity the update reads,
@@ -708,7 +582,6 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         ``relax_tol`` itself.
         """
         if self.n_iter_nudged == "auto":
-            beta = self.beta_ if beta is None else beta
             tol = None if self.relax_tol is None else self.relax_tol * beta
             if self.relaxation == "gradient":
                 return int(self.n_iter_free), tol
@@ -716,75 +589,10 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             return min(_NUDGED_SWEEPS_PER_LAYER * n_hidden, int(self.n_iter_free)), tol
         return int(self.n_iter_nudged), self.relax_tol
 
-    def _relax(self, x_drive, states, n_iter, weights, biases, workspace=None):
-        """Relax the free phase of ``states`` in place with the estimator's settings.
-
-        ``weights`` and ``biases`` are the whole network's.
-        """
-        return relax(
-            x_drive, states, self._relaxing(weights), self._relaxing(biases), n_iter,
-            **self._relaxation_settings(weights, biases), workspace=workspace,
-        )
-
-    def _train_batch(self, x, target, batch_weight, params, idx, particles, sign=1.0,
-                     relaxation_counts=None):
-        """One minibatch: free phase, nudged phase(s), contrastive update (paper, Section 3).
-
-        ``sign`` is the sign of beta of a single nudged phase (``nudging="random_sign"``).
-        Returns the batch's (weighted) summed cost and number of errors at the free fixed point;
-        adds the relaxation steps taken by its samples to ``relaxation_counts``.
-        """
-        if relaxation_counts is None:
-            relaxation_counts = {"free": 0, "nudged": 0, "nudged_samples": 0}
-        W, b = params.weights, params.biases
-        ws = params.buffers
-        link = self._link()
-        x_drive = self._input_drive(x, W[0], ws)
-        n_units = sum(w.shape[1] for w in self._relaxing(W))
-        states = take(ws, "batch.free", (x.shape[0], n_units), W[0].dtype)
-        if particles is None:
-            states.fill(0.0)
-        else:
-            np.take(particles, idx, axis=0, out=states)
-        # Free phase (beta = 0), from zero states or the persistent particles.
-        relaxation_counts["free"] += self._relax(
-            x_drive, states, self.n_iter_free, W, b, workspace=ws
-        ).sum()
-        if particles is not None:
-            particles[idx] = states
-        outputs = self._outputs(states, W, b, link)
-        costs = cost(outputs, target) if link is None else readout_loss(outputs, target, link)
-        errors = self._sample_errors(outputs, target)
-        if batch_weight is not None:
-            costs, errors = costs * batch_weight, errors * batch_weight
-        batch_cost, batch_errors = float(costs.sum()), float(errors.sum())
-
-        # Weakly clamped phase(s), from the free fixed point.
-        n_iter_nudged, nudged_tol = self._nudged_budget()
-        reference, nudged, effective_beta, n_steps = nudged_phases(
-            x_drive, states, self._relaxing(W), self._relaxing(b), n_iter_nudged,
-            beta=self.beta_, target=target, nudging=self.nudging, sign=sign,
-            **dict(self._relaxation_settings(W, b), tol=nudged_tol), workspace=ws,
-        )
-        relaxation_counts["nudged"] += n_steps.sum()
-        relaxation_counts["nudged_samples"] += n_steps.shape[0]
-        h_last = states[:, states.shape[1] - W[-1].shape[0]:]
-        params.optimizer.update(
-            x, reference, nudged, effective_beta, W, b,
-            readout=None if link is None else (h_last, outputs, target, link),
-            sample_weight=batch_weight,
-        )
-        params.bound_couplings()
-        return batch_cost, batch_errors
-
-    def _sample_errors(self, outputs, target):
-        """1 for each sample of a batch misclassified at the free fixed point (classifiers)."""
-        return np.zeros(outputs.shape[0])
-
     def _divergence_message(self):
         return (
             f"EqProp training diverged: the weights became non-finite or exceeded "
-            f"{_EXPLODED_WEIGHT:g} in magnitude. Lower learning_rate "
+            f"{EXPLODED_WEIGHT:g} in magnitude. Lower learning_rate "
             f"(now {self.learning_rate!r}) or beta (now {getattr(self, 'beta_', self.beta)!r}), "
             "check that epsilon "
             "is at most 1"
@@ -838,7 +646,8 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted classes (or label indicators), or predicted targets.
         """
-        return self._decode(self._free_outputs(X))
+        outputs = self._free_outputs(X)  # checks that the estimator is fitted
+        return self._target_coding().decode(outputs)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -867,7 +676,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         sample's output never depends on the rest of the batch.
         """
         sizes = [W[0].shape[0]] + [w.shape[1] for w in W]
-        link = self._link()
+        settings = training_settings(self)
         # Per row: the input and its drive, the states, and the relaxation's arrays of
         # the free layers (working copy, previous step, constant part, drive, top-down).
         row_bytes = X.dtype.itemsize * (sizes[0] + sizes[1] + 6 * sum(sizes[1:]))
@@ -881,15 +690,16 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         workspace = Workspace()
         n_unsettled = 0
         for rows in gen_batches(X.shape[0], max(chunk, 1)):
-            x = self._network_input(X[rows])
-            states = zero_states(x.shape[0], self._relaxing(W))
-            _, unsettled = relax(
-                self._input_drive(x, W[0], workspace), states, self._relaxing(W),
-                self._relaxing(b), n_iter, method=self.relaxation, epsilon=self.epsilon,
-                tol=tol, return_unsettled=True,
-            )
+            x = network_input(self, X[rows])
+            states = zero_states(x.shape[0], settings.relaxing(W))
+            try:
+                x_drive = input_drive(x, W[0], workspace)
+            except InputOverflowError:
+                raise ValueError(self._input_overflow_message()) from None
+            _, unsettled = free_phase(settings, x_drive, states, W, b, n_iter, tol=tol,
+                                      return_unsettled=True)
             n_unsettled += np.count_nonzero(unsettled)
-            outputs[rows] = self._outputs(states, W, b, link)
+            outputs[rows] = network_outputs(states, W, b, settings.link)
         if n_unsettled and warn:
             warnings.warn(
                 f"{n_unsettled} of {X.shape[0]} samples did not settle within "
@@ -900,3 +710,47 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
                 ConvergenceWarning, stacklevel=2,
             )
         return outputs
+
+
+def training_settings(estimator, *, beta=None, batch_size=1, particles=False):
+    """The :class:`~sk_eqprop._core.training.TrainingSettings` of a fitted (or being
+    fitted) EqProp estimator: its dynamics, budgets, nudging and bound, as plain data.
+
+    ``beta`` replaces the fitted ``beta_`` (the nudged phase's tolerance follows it).
+    """
+    beta = float(estimator.beta_ if beta is None else beta)
+    n_iter_nudged, nudged_tol = estimator._nudged_budget(beta)
+    couplings = coupling_indices(len(estimator.coefs_) if hasattr(estimator, "coefs_")
+                                 else len(estimator._hidden_sizes()) + 1,
+                                 estimator.output == "readout")
+    bound = getattr(estimator, "coupling_bound_", None)
+    return TrainingSettings(
+        method=estimator.relaxation,
+        epsilon=float(estimator.epsilon),
+        link=estimator._link(),
+        n_iter_free=int(estimator.n_iter_free),
+        tol=estimator.relax_tol,
+        n_iter_nudged=n_iter_nudged,
+        nudged_tol=nudged_tol,
+        beta=beta,
+        nudging=estimator.nudging,
+        solver=estimator.solver,
+        batch_size=batch_size,
+        particles=particles,
+        couplings=tuple(couplings) if bound is not None else (),
+        coupling_bound=bound,
+        coding=estimator._target_coding(),
+    )
+
+
+def network_input(estimator, x):
+    """A batch of features mapped onto the network's input by the fitted input map,
+    ``(x - input_offset_) / input_scale_``: a new array (``x`` itself with
+    ``input_scaling=None``); ``x`` is never modified."""
+    if getattr(estimator, "input_scale_", None) is None:
+        return x
+    if sp.issparse(x):
+        return sp.csr_matrix(x.multiply(1.0 / estimator.input_scale_), dtype=x.dtype)
+    x = x - estimator.input_offset_
+    x /= estimator.input_scale_
+    return x

@@ -2,19 +2,15 @@
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.metrics import accuracy_score
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
     check_classification_targets,
     type_of_target,
-    unique_labels,
 )
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseEqProp
-
-# Multilabel scores are the output units mapped from [0, 1] into the open interval.
-_OPEN_MARGIN = 1e-6
+from ._targets import ClassCoding, LabelIndicatorCoding
 
 
 class EqPropClassifier(ClassifierMixin, BaseEqProp):
@@ -460,12 +456,9 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
                 f"partial_fit needs at least two classes in `classes`, got {list(classes)!r}."
             )
 
-    def _check_y(self, y):
+    def _fit_target_coding(self, y, incremental, reset, sample_weight=None):
         if y.ndim == 2 and y.shape[1] == 1:  # a column of labels, as MLPClassifier
             y = column_or_1d(y, warn=True)
-        return y
-
-    def _fit_target_encoding(self, y, incremental, reset):
         check_classification_targets(y)
         kind = type_of_target(y)
         if kind == "multiclass-multioutput":
@@ -484,39 +477,15 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
                 + ("an indicator matrix" if self._multilabel else "a column of labels")
                 + "; set warm_start=False to train a new network."
             )
-        coding = _LabelIndicators if multilabel else _Classes
+        coding = LabelIndicatorCoding if multilabel else ClassCoding
         if reset and not incremental:
             self.classes_ = coding.classes_of(y)
         coding(self.classes_).check(y, incremental)
+        return y
 
-    def _coding(self):
+    def _target_coding(self):
         """How labels map onto the output units: one unit per class, or per label."""
-        return (_LabelIndicators if self._multilabel else _Classes)(self.classes_)
-
-    def _encode_targets(self, y, dtype):
-        return self._coding().encode(y, dtype)
-
-    def _readout_link(self):
-        return self._coding().link
-
-    def _initial_output_bias(self, targets, sample_weight=None):
-        return self._coding().initial_bias(targets, self.output, sample_weight)
-
-    def _sample_errors(self, outputs, target):
-        return self._coding().errors(outputs, target)
-
-    def _stratify_validation(self):
-        return self._coding().stratify
-
-    def _decode(self, outputs):
-        return self._coding().decode(outputs)
-
-    _score_metric = staticmethod(accuracy_score)
-
-    def _decode(self, outputs):
-        if self._multilabel:
-            return (outputs > 0.5).astype(int)
-        return self.classes_[outputs.argmax(axis=1)]
+        return (LabelIndicatorCoding if self._multilabel else ClassCoding)(self.classes_)
 
     def predict_proba(self, X):
         """Class probabilities at the free fixed point.
@@ -544,108 +513,10 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
             for single-label data.
         """
         outputs = self._free_outputs(X).astype(np.float64)
-        return self._coding().proba(outputs)
+        return self._target_coding().proba(outputs)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
 
-
-class _Classes:
-    """One label per sample: one output unit per class (softmax readout)."""
-
-    link = "softmax"
-    stratify = True
-
-    def __init__(self, classes):
-        self.classes = classes
-
-    @staticmethod
-    def classes_of(y):
-        classes = unique_labels(y)
-        if len(classes) < 2:
-            raise ValueError(
-                "EqPropClassifier needs samples of at least two classes; "
-                f"y has only one class: {classes[0]!r}."
-            )
-        return classes
-
-    def check(self, y, incremental):
-        classes = unique_labels(y)
-        unseen = np.setdiff1d(classes, self.classes)
-        if unseen.size and incremental:
-            raise ValueError(
-                f"y contains classes {unseen.tolist()!r} that are not in `classes` "
-                f"{self.classes.tolist()!r} given on the first call to partial_fit."
-            )
-        if unseen.size:
-            raise ValueError(
-                "warm_start can only be used where `y` has the same classes as in the "
-                f"previous call to fit: {self.classes!r}, got {classes!r}."
-            )
-
-    def encode(self, y, dtype):
-        return np.eye(len(self.classes), dtype=dtype)[np.searchsorted(self.classes, y)]
-
-    def decode(self, outputs):
-        return self.classes[outputs.argmax(axis=1)]
-
-    def errors(self, outputs, target):
-        return (outputs.argmax(axis=1) != target.argmax(axis=1)).astype(float)
-
-    def initial_bias(self, targets, output, sample_weight=None):
-        return 0.0  # as the paper
-
-    def proba(self, outputs):
-        # A softmax readout's rows already sum to 1; the energy's output units in [0, 1]
-        # are divided by their sum (a row of zeros becomes uniform).
-        totals = outputs.sum(axis=1, keepdims=True)
-        silent = totals[:, 0] == 0
-        outputs[silent] = 1.0
-        totals[silent] = outputs.shape[1]
-        return outputs / totals
-
-
-class _LabelIndicators:
-    """A binary indicator matrix: one output unit per label (logistic readout)."""
-
-    link = "logistic"
-    stratify = False
-
-    def __init__(self, classes):
-        self.classes = classes
-
-    @staticmethod
-    def classes_of(y):
-        return np.arange(y.shape[1])
-
-    def check(self, y, incremental):
-        if y.shape[1] != len(self.classes):
-            raise ValueError(
-                f"y has {y.shape[1]} labels but `classes` has {len(self.classes)} "
-                f"({self.classes.tolist()!r})."
-            )
-
-    def encode(self, y, dtype):
-        return np.asarray(y, dtype=dtype)
-
-    def decode(self, outputs):
-        return (outputs > 0.5).astype(int)
-
-    def errors(self, outputs, target):  # subset accuracy, as ``score``
-        return np.any((outputs > 0.5) != (target > 0.5), axis=1).astype(float)
-
-    def initial_bias(self, targets, output, sample_weight=None):
-        # Each output unit starts at its label's (weighted) frequency (the logistic
-        # readout: at its logit): with zero biases the units of rare labels start far
-        # from them.
-        frequencies = np.average(targets, axis=0, weights=sample_weight)
-        if output == "readout":
-            frequencies = np.clip(frequencies, 1e-3, 1 - 1e-3)
-            return np.log(frequencies / (1.0 - frequencies))
-        return frequencies
-
-    def proba(self, outputs):
-        # Squeezed into the open interval (0, 1), symmetrically about the 0.5 threshold.
-        return (outputs + _OPEN_MARGIN) / (1.0 + 2.0 * _OPEN_MARGIN)

@@ -21,14 +21,14 @@ def epoch_line(estimator, epoch, seconds, elapsed, n_epochs, incremental):
     return line
 
 
-def relaxation_line(estimator, counts, n_samples):
+def relaxation_line(estimator, counts, n_samples, nudged_cap):
     """The ``verbose >= 2`` line: mean relaxation iterations per sample and phase."""
     unit = "sweeps" if estimator.relaxation == "layerwise" else "steps"
     nudged = counts["nudged"] / max(counts["nudged_samples"], 1)
     return (
         f"    relaxation ({estimator.relaxation}): free phase {counts['free'] / n_samples:.1f} "
         f"{unit} per sample (cap {estimator.n_iter_free}), nudged phase {nudged:.1f} "
-        f"(cap {estimator._nudged_budget()[0]})"
+        f"(cap {nudged_cap})"
     )
 
 

@@ -2,15 +2,9 @@
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.metrics import r2_score
 
 from ._base import BaseEqProp
-
-# With output="energy" the targets are mapped affinely onto [_LOW, _HIGH] inside the
-# output units' range [0, 1]: the margins let predictions go somewhat beyond the
-# training targets' range. The readout (identity link) has no range to respect: there
-# the targets are standardised, as is usual for a network trained on squared error.
-_LOW, _HIGH = 0.1, 0.9
+from ._targets import RegressionCoding
 
 
 class EqPropRegressor(RegressorMixin, BaseEqProp):
@@ -236,9 +230,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     True
     """
 
-    _numeric_targets = True
     _AUTO_ALPHA = (2.0, 0.01)  # one hidden layer, two or more
-    _reports_training_error = False
 
     def __init__(
         self,
@@ -351,47 +343,24 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         """
         return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
-    def _fit_target_encoding(self, y, incremental, reset):
+    def _fit_target_coding(self, y, incremental, reset, sample_weight=None):
         y = np.asarray(y, dtype=np.float64)
         y_2d = y.reshape(-1, 1) if y.ndim == 1 else y
         if reset:
-            if self.output == "energy":
-                low, high = y_2d.min(axis=0), y_2d.max(axis=0)
-                span = np.where(high > low, high - low, 1.0)
-                self.target_scale_ = span / (_HIGH - _LOW)
-                self.target_offset_ = low - _LOW * self.target_scale_
-            else:
-                std = y_2d.std(axis=0)
-                self.target_offset_ = y_2d.mean(axis=0)
-                self.target_scale_ = np.where(std > 0, std, 1.0)
+            self.target_offset_, self.target_scale_ = RegressionCoding.statistics(
+                y_2d, self.output, sample_weight
+            )
             self._y_ndim = y.ndim
         elif y_2d.shape[1] != self.target_scale_.shape[0]:
             raise ValueError(
                 f"y has {y_2d.shape[1]} targets but the network was trained with "
                 f"{self.target_scale_.shape[0]}; set warm_start=False to train a new network."
             )
+        return y
 
-    def _encode_targets(self, y, dtype):
-        y = np.asarray(y, dtype=np.float64)
-        targets = ((y.reshape(-1, 1) if y.ndim == 1 else y) - self.target_offset_)
-        targets /= self.target_scale_
-        if self.output == "energy":  # the output units live in [0, 1]
-            targets = np.clip(targets, 0.0, 1.0)
-        return targets.astype(dtype, copy=False)
-
-    def _readout_link(self):
-        return "identity"
-
-    def _initial_output_bias(self, targets, sample_weight=None):
-        # Start from the (weighted) mean target, as a regressor's natural first guess:
-        # the network then learns the deviations, instead of first climbing from 0.
-        return np.average(targets, axis=0, weights=sample_weight)
-
-    def _decode(self, outputs):
-        y = outputs.astype(np.float64) * self.target_scale_ + self.target_offset_
-        return y.ravel() if self._y_ndim == 1 else y
-
-    _score_metric = staticmethod(r2_score)
+    def _target_coding(self):
+        return RegressionCoding(self.target_offset_, self.target_scale_, self._y_ndim,
+                                self.output)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

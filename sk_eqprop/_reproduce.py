@@ -11,8 +11,10 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 
+from ._base import network_input, training_settings
 from ._classifier import EqPropClassifier
 from ._core import zero_states
+from ._core.training import free_phase, input_drive, network_outputs
 from ._hyperparameters import fast_hyperparameters, paper_hyperparameters
 from .datasets import load_mnist
 
@@ -53,15 +55,17 @@ class MonitoredEqProp(EqPropClassifier):
         """The error at the evaluation particles of ``X`` after relaxing them one more
         free phase (the reference code's validation)."""
         W, b = params.weights, params.biases
+        settings = training_settings(self)
         if key not in self._eval_particles:
-            self._eval_particles[key] = zero_states(X.shape[0], self._relaxing(W))
+            self._eval_particles[key] = zero_states(X.shape[0], settings.relaxing(W))
         particles = self._eval_particles[key]
         predictions = np.empty(X.shape[0], dtype=self.classes_.dtype)
         for rows in gen_batches(X.shape[0], 1000):
-            x = self._network_input(X[rows])
+            x = network_input(self, X[rows])
             states = particles[rows]  # relaxed in place
-            self._relax(self._input_drive(x, W[0]), states, self.n_iter_free, W, b)
-            outputs = self._outputs(states, W, b, self._link())
+            free_phase(settings, input_drive(x, W[0]), states, W, b, settings.n_iter_free,
+                       tol=settings.tol)
+            outputs = network_outputs(states, W, b, settings.link)
             predictions[rows] = self.classes_[outputs.argmax(axis=1)]
         return float(np.mean(predictions != y))
 

@@ -14,11 +14,9 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import sk_eqprop._base
-import sk_eqprop._core.optimizers
 from sk_eqprop import EqPropClassifier, EqPropRegressor
+from sk_eqprop._core import SGD, eqprop_direction
 from sk_eqprop._core.optimizers import scheduled_rates
-from sk_eqprop._core.update import apply_contrastive_update
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -165,8 +163,9 @@ def test_weight_decay_composes_with_the_contrastive_step(weighted, sparse):
 
     def update(weight_decay):
         W, b = [W.copy() for W in weights], [b.copy() for b in biases]
-        apply_contrastive_update(x, free, nudged, beta, W, b, rates,
-                                 sample_weight=sample_weight, alpha=weight_decay)
+        directions = [np.empty_like(p) for p in W + b]
+        eqprop_direction(x, free, nudged, beta, W, directions, sample_weight=sample_weight)
+        SGD(W, b, rates, alpha=weight_decay).update_params(W + b, directions, n)
         return W, b
 
     W_decayed, b_decayed = update(decay)
@@ -205,11 +204,13 @@ def test_alpha_zero_is_the_previous_behaviour(digits, monkeypatch, Estimator):
                         default.coefs_ + default.intercepts_):
             np.testing.assert_array_equal(A, B)
 
-    def update_without_decay(*args, alpha, **kwargs):  # the update without a penalty
-        assert alpha == 0.0
-        return apply_contrastive_update(*args, **kwargs)
+    original = SGD.update_params
 
-    monkeypatch.setattr(sk_eqprop._core.optimizers, "apply_contrastive_update", update_without_decay)
+    def update_without_decay(self, *args):  # the update without a penalty
+        assert self.alpha == 0.0
+        return original(self, *args)
+
+    monkeypatch.setattr(SGD, "update_params", update_without_decay)
     old = Estimator(**paper_network(**params, alpha=0.0)).fit(X, y)
     for A, B in zip(with_zero.coefs_ + with_zero.intercepts_, old.coefs_ + old.intercepts_):
         np.testing.assert_array_equal(A, B)
@@ -218,14 +219,15 @@ def test_alpha_zero_is_the_previous_behaviour(digits, monkeypatch, Estimator):
 
 # ------------------------------------------------------------ learning_rate_schedule
 def _record_rates(monkeypatch):
-    """Record the ``rates`` of every call of the contrastive update."""
+    """Record the ``rates`` of every SGD step."""
     calls = []
+    original = SGD.update_params
 
-    def recording_update(x, free, nudged, beta, weights, biases, rates, **kwargs):
-        calls.append(tuple(rates))
-        return apply_contrastive_update(x, free, nudged, beta, weights, biases, rates, **kwargs)
+    def recording_update(self, *args):
+        calls.append(tuple(self.rates))
+        return original(self, *args)
 
-    monkeypatch.setattr(sk_eqprop._core.optimizers, "apply_contrastive_update", recording_update)
+    monkeypatch.setattr(SGD, "update_params", recording_update)
     return calls
 
 

@@ -6,10 +6,11 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sk_eqprop._core import (
-    apply_contrastive_update,
+    SGD,
     contrastive_gradient,
     cost,
     energy,
+    eqprop_direction,
     glorot_uniform,
     layer_drives,
     relax,
@@ -208,7 +209,7 @@ def test_contrastive_gradient_matches_its_definition():
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("beta", [0.7, -0.4])
-def test_in_place_update_equals_learning_rate_times_gradient(dtype, beta, order):
+def test_sgd_step_along_the_estimate_equals_learning_rate_times_gradient(dtype, beta, order):
     x, weights, biases, target = tiny_problem(seed=6)
     x, target = x.astype(dtype), target.astype(dtype)
     weights = [W.astype(dtype, order=order) for W in weights]
@@ -220,7 +221,9 @@ def test_in_place_update_equals_learning_rate_times_gradient(dtype, beta, order)
     expected = [p - r * g for p, r, g in zip(weights, rates, weight_grads)]
     expected += [p - r * g for p, r, g in zip(biases, rates, bias_grads)]
     originals = list(weights + biases)
-    apply_contrastive_update(x, free, nudged, beta, weights, biases, rates)
+    directions = [np.empty_like(p) for p in originals]
+    eqprop_direction(x, free, nudged, beta, weights, directions)
+    SGD(weights, biases, rates).update_params(weights + biases, directions, x.shape[0])
     tolerance = 1e-6 if dtype == np.float32 else 1e-13
     for updated, original, reference in zip(weights + biases, originals, expected):
         assert updated is original

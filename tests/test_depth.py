@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from sklearn.datasets import load_digits, make_moons
 
 from sk_eqprop import EqPropClassifier, EqPropRegressor
+from sk_eqprop._base import training_settings
 from sk_eqprop._core import readout_loss, readout_outputs, relax, zero_states
 from sk_eqprop._core.coupling import (
     auto_coupling_bound,
@@ -188,10 +189,14 @@ def test_auto_nudged_budget_scales_with_beta_and_depth():
     one = fit_quietly(EqPropClassifier(max_iter=1, random_state=0), X, y)
     three = fit_quietly(EqPropClassifier(hidden_layer_sizes=(8, 8, 8), max_iter=1,
                                          random_state=0), X, y)
-    assert one._nudged_budget() == (4, pytest.approx(1e-3 * 0.2))
-    assert three._nudged_budget() == (12, pytest.approx(1e-3 * 0.2 / 16))
+    def budget(clf):
+        settings = training_settings(clf)
+        return settings.n_iter_nudged, settings.nudged_tol
+
+    assert budget(one) == (4, pytest.approx(1e-3 * 0.2))
+    assert budget(three) == (12, pytest.approx(1e-3 * 0.2 / 16))
     fixed = fit_quietly(EqPropClassifier(n_iter_nudged=6, max_iter=1, random_state=0), X, y)
-    assert fixed._nudged_budget() == (6, 1e-3)
+    assert budget(fixed) == (6, 1e-3)
 
 
 @pytest.mark.parametrize("hidden", [(24, 24), (24, 24, 24)], ids=["two", "three"])
@@ -204,7 +209,7 @@ def test_the_update_trained_at_the_defaults_follows_the_gradient_at_depth(hidden
     result = gradient_alignment(clf, X[:100], y[:100], phases="training")
     n_weights = len(hidden) + 1
     assert min(result["cosine"][:n_weights]) >= 0.95, result["cosine"]
-    assert result["n_iter"][1] <= clf._nudged_budget()[0]
+    assert result["n_iter"][1] <= training_settings(clf).n_iter_nudged
 
 
 def test_the_eqprop_estimate_approaches_the_gradient_as_beta_shrinks_at_depth():

@@ -8,16 +8,19 @@ from sklearn.datasets import load_digits, make_moons
 from sklearn.exceptions import ConvergenceWarning
 
 from sk_eqprop import EqPropClassifier, EqPropRegressor, fast_hyperparameters
+from sk_eqprop._base import network_input, training_settings
 from sk_eqprop._core import relax, zero_states
+from sk_eqprop._core.training import free_phase, input_drive, network_outputs
 
 
 def training_free_phase_outputs(clf, X):
     """The outputs of the free phase as training runs it (its start, cap and tolerance)."""
     W, b = clf.coefs_, clf.intercepts_
-    x = clf._network_input(X)
-    states = zero_states(X.shape[0], clf._relaxing(W))
-    clf._relax(clf._input_drive(x, W[0]), states, clf.n_iter_free, W, b)
-    return clf._outputs(states, W, b, clf._link())
+    settings = training_settings(clf)
+    x = network_input(clf, X)
+    states = zero_states(X.shape[0], settings.relaxing(W))
+    free_phase(settings, input_drive(x, W[0]), states, W, b, clf.n_iter_free, tol=clf.relax_tol)
+    return network_outputs(states, W, b, settings.link)
 
 
 @pytest.mark.parametrize(

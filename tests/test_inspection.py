@@ -14,6 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from sk_eqprop import EqPropClassifier, EqPropRegressor
+from sk_eqprop._base import training_settings
 from sk_eqprop._core import (
     cost,
     glorot_uniform,
@@ -195,7 +196,7 @@ def test_relaxation_display_defaults_and_free_phase_only(pyplot, fitted, digits)
     X, y = digits
     display = RelaxationDisplay.from_estimator(fitted, X[:10], y[:10])
     assert display.free_energy.shape == (fitted.n_iter_free + 1,)
-    assert display.nudged_energy.shape == (fitted._nudged_budget()[0] + 1,)
+    assert display.nudged_energy.shape == (training_settings(fitted).n_iter_nudged + 1,)
     assert display.beta == fitted.beta
     display = RelaxationDisplay.from_estimator(fitted, X[:10], n_iter=5)
     assert display.nudged_energy is None and display.boundary_ is None

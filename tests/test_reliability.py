@@ -22,6 +22,7 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 
 from sk_eqprop import EqPropClassifier
+from sk_eqprop._core.training import NumpyEpochs
 
 # max_iter=2 never converges: the ConvergenceWarning is expected everywhere here.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -466,9 +467,10 @@ def test_concurrent_predict_proba_matches_serial_and_writes_nothing(fitted):
 
 
 # ================================================================= 4. interruption
-def interrupt_at(model, call_number):
-    """Make ``model._train_batch`` raise KeyboardInterrupt on its ``call_number``-th call."""
-    original = model._train_batch
+def interrupt_at(monkeypatch, call_number):
+    """Make the NumPy backend's minibatch step raise KeyboardInterrupt on its
+    ``call_number``-th call (until ``monkeypatch.undo()``)."""
+    original = NumpyEpochs.train_batch
     calls = []
 
     def train_batch(*args, **kwargs):
@@ -477,13 +479,13 @@ def interrupt_at(model, call_number):
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    model._train_batch = train_batch
+    monkeypatch.setattr(NumpyEpochs, "train_batch", train_batch)
     return calls
 
 
-def test_keyboard_interrupt_keeps_a_usable_model():
+def test_keyboard_interrupt_keeps_a_usable_model(monkeypatch):
     model = small(max_iter=3, batch_size=5)  # 6 minibatches per epoch
-    calls = interrupt_at(model, 6 + 5)  # the 5th minibatch of the 2nd epoch
+    calls = interrupt_at(monkeypatch, 6 + 5)  # the 5th minibatch of the 2nd epoch
     with pytest.warns(UserWarning, match="interrupted"):
         model.fit(X, Y)
     assert len(calls) == 11
@@ -494,24 +496,24 @@ def test_keyboard_interrupt_keeps_a_usable_model():
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert set(model.predict(X)) <= set(model.classes_)
     # The interrupted model trains on.
-    del model._train_batch
+    monkeypatch.undo()
     model.partial_fit(X, Y)
     assert model.n_iter_ == 2
 
 
 @pytest.mark.parametrize("warm", [False, True], ids=["first-fit", "warm-start"])
-def test_keyboard_interrupt_after_divergence_restores_previous_state(fitted, warm):
+def test_keyboard_interrupt_after_divergence_restores_previous_state(fitted, warm, monkeypatch):
     # Interrupted with diverged weights, fit re-raises: it must not leave a half-made
     # model behind (fitted attributes without coefs_, or another model's learning rates).
     model = fitted if warm else small()
     model.set_params(warm_start=True, learning_rate=1e300, batch_size=5)
     state = fitted_state(model)
-    interrupt_at(model, 5)
+    interrupt_at(monkeypatch, 5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         with pytest.raises(KeyboardInterrupt):
             model.fit(X, Y)
-    del model._train_batch
+    monkeypatch.undo()
     if warm:
         assert_identical(fitted_state(model), state, "vars(estimator)")
     else:

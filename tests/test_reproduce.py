@@ -7,6 +7,8 @@ import pytest
 from sklearn.utils import Bunch
 
 from sk_eqprop.__main__ import main
+from sk_eqprop._base import network_input, training_settings
+from sk_eqprop._core.training import free_phase, input_drive
 from sk_eqprop._reproduce import reproduce
 from sk_eqprop.datasets import load_mnist
 
@@ -144,6 +146,7 @@ def test_particle_evaluation_carries_each_images_particle_across_epochs():
     # them: two steps per epoch never reach the fixed point, so they carry state.
     moved = particles.copy()
     W, b = clf.coefs_, clf.intercepts_
-    clf._relax(clf._input_drive(clf._network_input(X[300:400]), W[0]), moved, 2, W, b)
+    free_phase(training_settings(clf), input_drive(network_input(clf, X[300:400]), W[0]), moved,
+               W, b, 2, tol=None)
     assert not np.allclose(moved, particles)
     assert np.isnan(clf.history_[-1]["test_error_particles"])

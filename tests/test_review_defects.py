@@ -10,6 +10,7 @@ from sklearn.datasets import load_digits, make_moons
 from sklearn.model_selection import train_test_split
 
 from sk_eqprop import EqPropClassifier, EqPropRegressor
+from sk_eqprop._core.training import NumpyEpochs
 from sk_eqprop._hyperparameters import resolve_learning_rates
 
 X_digits, y_digits = load_digits(return_X_y=True)
@@ -50,14 +51,14 @@ def test_early_stopping_switched_on_between_warm_started_fits():
 
 
 @pytest.mark.parametrize("warm", [False, True], ids=["first-fit", "warm-start"])
-def test_interrupt_before_the_first_epoch_ends_gives_the_previous_model_back(warm):
+def test_interrupt_before_the_first_epoch_ends_gives_the_previous_model_back(warm, monkeypatch):
     X, y = X_digits[:60], y_digits[:60]
     model = EqPropClassifier(hidden_layer_sizes=(8,), max_iter=2, batch_size=10,
                              random_state=0, warm_start=True)
     if warm:
         fit_quietly(model, X, y)
         before = ([W.copy() for W in model.coefs_], model.n_iter_, list(model.loss_curve_))
-    original = model._train_batch
+    original = NumpyEpochs.train_batch
     calls = []
 
     def train_batch(*args, **kwargs):
@@ -66,10 +67,10 @@ def test_interrupt_before_the_first_epoch_ends_gives_the_previous_model_back(war
             raise KeyboardInterrupt
         return original(*args, **kwargs)
 
-    model._train_batch = train_batch
+    monkeypatch.setattr(NumpyEpochs, "train_batch", train_batch)
     with pytest.raises(KeyboardInterrupt):
         model.fit(X, y)
-    del model._train_batch
+    monkeypatch.undo()
     if warm:
         for W, W_before in zip(model.coefs_, before[0]):
             np.testing.assert_array_equal(W, W_before)

@@ -20,24 +20,22 @@ Gap between Energy-Based Models and Backpropagation", Front. Comput. Neurosci.
 from .energy import cost, energy, layer_drives, rho, total_energy
 from .initialization import glorot_uniform
 from .layout import split_states, zero_states
-from .optimizers import SGD, Adam, ContrastiveSGD, eqprop_direction, scheduled_rates
+from .optimizers import SGD, Adam, scheduled_rates
 from .phases import NUDGINGS, nudged_phases
 from .readout import LINKS, readout_direction, readout_loss, readout_outputs
 from .relaxation import RELAXATIONS, relax
-from .update import apply_contrastive_update, contrastive_direction, contrastive_gradient
+from .update import contrastive_direction, contrastive_gradient, eqprop_direction
 
 __all__ = [
     "LINKS",
     "NUDGINGS",
     "SGD",
     "Adam",
-    "ContrastiveSGD",
     "eqprop_direction",
     "readout_direction",
     "readout_loss",
     "readout_outputs",
     "RELAXATIONS",
-    "apply_contrastive_update",
     "contrastive_direction",
     "contrastive_gradient",
     "cost",

@@ -256,6 +256,7 @@ def relax(
     return_unsettled=False,
     readout=None,
     workspace=None,
+    on_step=None,
 ):
     """Relax with either dynamics, optionally stopping each sample once it has settled.
 
@@ -294,6 +295,10 @@ def relax(
         Where to take the relaxation's scratch arrays from (:mod:`.workspace`).
     return_unsettled : bool, default=False
         Also return which samples had not settled after ``n_iter`` steps.
+    on_step : callable or None, default=None
+        Called as ``on_step(states)`` after every step, with ``states`` holding every
+        sample's current state (a settled sample's stays put): for tracing a
+        relaxation step by step (:class:`~sk_eqprop.inspection.RelaxationDisplay`).
 
     Returns
     -------
@@ -317,7 +322,8 @@ def relax(
             )
         raise ValueError(f"Unknown relaxation {method!r}; expected one of {RELAXATIONS}.")
 
-    if method == "layerwise" and len(weights) == 1 and (readout is None or np.all(beta == 0)):
+    if (method == "layerwise" and len(weights) == 1 and on_step is None
+            and (readout is None or np.all(beta == 0))):
         # A single free layer with no layer above it: one sweep sets it to its exact
         # minimiser, which no further sweep moves (a readout's nudge would, as it
         # depends on the layer itself).
@@ -329,6 +335,8 @@ def relax(
         step = make_stepper(x_drive, states, target, beta)
         for _ in range(n_iter):
             step()
+            if on_step is not None:
+                on_step(states)
         n_steps = np.full(n_samples, n_iter)
         return (n_steps, np.ones(n_samples, dtype=bool)) if return_unsettled else n_steps
 
@@ -352,6 +360,9 @@ def relax(
         np.subtract(previous, sub, out=previous)
         settled = np.abs(previous, out=previous).max(axis=1) <= tol
         settled &= moving
+        if on_step is not None:
+            states[rows[moving]] = sub[moving]
+            on_step(states)
         if not settled.any():
             continue
         n_steps[rows[settled]] = iteration

@@ -1,8 +1,14 @@
-"""The local contrastive learning rule of Equilibrium Propagation."""
+"""The EqProp estimate of the gradient: the local contrastive learning rule.
+
+:func:`eqprop_direction` is the estimate every optimizer consumes (both
+backends compute it once per minibatch); :func:`contrastive_gradient` is the
+same rule as a gradient, for inspection.
+"""
 
 import numpy as np
 
 from .layout import split_states
+from .readout import readout_direction
 
 
 def contrastive_gradient(x, free_states, nudged_states, beta, weights):
@@ -19,6 +25,7 @@ def contrastive_gradient(x, free_states, nudged_states, beta, weights):
     ``Delta W_k = rate_k / beta * (...)`` (the paper calls the rate ``alpha_k``;
     here ``alpha`` is the L2 penalty). The input is clamped in both phases,
     so the first layer's term is the single product ``x^T (rho(h^b) - rho(h^0))``.
+    This is minus :func:`contrastive_direction`, in new arrays.
 
     Parameters
     ----------
@@ -35,19 +42,17 @@ def contrastive_gradient(x, free_states, nudged_states, beta, weights):
     weight_grads, bias_grads : list of ndarray
         Shaped like the weights and biases.
     """
-    scale = -1.0 / (beta * x.shape[0])
-    free = [x] + split_states(free_states, weights)
-    nudged = [x] + split_states(nudged_states, weights)
-    weight_grads = [scale * (x.T @ (nudged[1] - free[1]))]
-    for k in range(1, len(weights)):
-        weight_grads.append(scale * (nudged[k].T @ nudged[k + 1] - free[k].T @ free[k + 1]))
-    bias_grads = [scale * (sb - s0).sum(axis=0) for sb, s0 in zip(nudged[1:], free[1:])]
+    dtype = np.result_type(free_states, nudged_states)
+    weight_grads = [np.empty(W.shape, dtype) for W in weights]
+    bias_grads = [np.empty(W.shape[1], dtype) for W in weights]
+    contrastive_direction(x, free_states, nudged_states, beta, weights, weight_grads, bias_grads)
+    for g in weight_grads + bias_grads:
+        np.negative(g, out=g)
     return weight_grads, bias_grads
 
 
 def contrastive_direction(
     x, free_states, nudged_states, beta, weights, weight_out, bias_out, *, sample_weight=None,
-    rates=None,
 ):
     """Write the EqProp estimate of ``-dC/dW_k`` and ``-dC/db_k`` into ``weight_out``, ``bias_out``.
 
@@ -58,8 +63,6 @@ def contrastive_direction(
     batch axis, ``[s_k^b, s_k^0]^T [c s_{k+1}^b, -c s_{k+1}^0]``. The results
     land in preallocated arrays, so that no weight-sized array is allocated.
 
-    With ``rates``, layer ``k``'s direction is multiplied by ``rates[k]`` (folded
-    into ``c``: the paper's step itself, see :func:`apply_contrastive_update`).
     With ``sample_weight``, sample ``i``'s term is multiplied by ``sample_weight[i]``
     (the batch mean stays a mean over the ``n`` samples): a weight of 2 counts as
     the sample seen twice. ``x`` may be a SciPy sparse matrix.
@@ -68,7 +71,7 @@ def contrastive_direction(
     free = [x] + split_states(free_states, weights)
     nudged = [x] + split_states(nudged_states, weights)
     for k, (W_out, b_out) in enumerate(zip(weight_out, bias_out)):
-        coef = (1.0 if rates is None else rates[k]) / (beta * n)
+        coef = 1.0 / (beta * n)
         scale = coef if sample_weight is None else coef * sample_weight[:, np.newaxis]
         delta = nudged[k + 1] - free[k + 1]
         delta *= scale
@@ -86,29 +89,31 @@ def contrastive_direction(
             W_out[...] = below.T @ above
 
 
-def apply_contrastive_update(
-    x, free_states, nudged_states, beta, weights, biases, rates, *, workspace=None,
-    sample_weight=None, alpha=0.0,
+def eqprop_direction(
+    x, free_states, nudged_states, beta, weights, directions, *, readout=None,
+    sample_weight=None,
 ):
-    """Apply ``W_k <- W_k - rates[k] * dC/dW_k`` (and biases) in place.
+    """Fill ``directions`` (weights, then biases) with the EqProp estimate of ``-dL/dparams``.
 
-    The paper's step: :func:`contrastive_direction` with the rates folded into
-    its scale, written into ``workspace`` (arrays shaped like the weights, reused
-    across minibatches; allocated here if not given), then added to the weights.
-
-    With ``alpha`` (the L2 penalty ``alpha`` of scikit-learn's MLP), every
-    weight matrix is first shrunk by ``1 - rates[k] * alpha / n``: the step
-    of the penalty ``alpha / (2 n) ||W_k||^2`` taken at the current weights.
+    Without readout this is the contrastive term of every layer. With a readout,
+    ``readout = (h_last, outputs, target, link)`` (the last hidden layer and the
+    readout's outputs at the free fixed point, the target and the link), the states
+    hold the hidden layers only: the hidden layers' parameters get the contrastive
+    term and the readout's the exact gradient of its loss
+    (:func:`~sk_eqprop._core.readout.readout_direction`).
     """
-    n = x.shape[0]
-    products = [np.empty_like(W) for W in weights] if workspace is None else workspace
-    bias_steps = [np.empty_like(b) for b in biases]
+    n_weights = len(weights)
+    weight_out, bias_out = directions[:n_weights], directions[n_weights:]
+    if readout is None:
+        contrastive_direction(
+            x, free_states, nudged_states, beta, weights, weight_out, bias_out,
+            sample_weight=sample_weight,
+        )
+        return
     contrastive_direction(
-        x, free_states, nudged_states, beta, weights, products, bias_steps,
-        sample_weight=sample_weight, rates=rates,
+        x, free_states, nudged_states, beta, weights[:-1], weight_out[:-1], bias_out[:-1],
+        sample_weight=sample_weight,
     )
-    for W, b, rate, product, bias_step in zip(weights, biases, rates, products, bias_steps):
-        b += bias_step
-        if alpha:
-            W *= 1.0 - rate * alpha / n
-        W += product
+    h_last, outputs, target, link = readout
+    readout_direction(h_last, outputs, target, weight_out[-1], bias_out[-1], sample_weight,
+                      link)

@@ -1,18 +1,23 @@
 """EqProp training compiled by JAX: a chunk of minibatches in one call.
 
 :func:`train_chunk` scans :func:`_train_batch` (free phase, nudged phase(s),
-update: the paper's Section 3, as :meth:`BaseEqProp._train_batch` does it in
-NumPy) over a chunk of minibatches. Its static configuration holds only what
+update: the paper's Section 3, as :func:`sk_eqprop._core.training.train_batch`
+does it in NumPy) over a chunk of minibatches. Its static configuration holds only what
 changes the traced program (dynamics, nudging, readout, solver, iteration
 counts, particles); beta, epsilon, the tolerance, the learning rates and the
 penalty are arguments, so a grid search over them reuses one compiled function
 for every candidate of the same shapes.
 
-:class:`JaxEpochs` feeds it from the estimator's fit loop: the random draws
-(shuffled order, the sign of beta) come from the estimator's NumPy random state,
-the parameters live on the device during a training call and are copied back
-into the host's arrays after every chunk, so that the estimator's bookkeeping
-(divergence, early stopping, interruption, warm starts) is the NumPy path's.
+:class:`JaxEpochs` feeds it from the estimator's fit loop, from the same
+:class:`~sk_eqprop._core.training.TrainingSettings` as the NumPy backend: the
+random draws (shuffled order, the sign of beta) come from the estimator's NumPy
+random state, the parameters live on the device during a training call and are
+copied back into the host's arrays after every chunk, so that the estimator's
+bookkeeping (divergence, early stopping, interruption, warm starts) is the NumPy
+path's. Each chunk's rows are gathered on the host, so the compiled function's
+shapes depend on the network, the minibatch size and the chunk's length (a power
+of two), not on the number of samples: the folds of a cross-validation and the
+calls of ``partial_fit`` reuse one compiled function.
 """
 
 import math
@@ -23,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import _core
+from .._core import training as core_training
 from .._core.layout import split_states
 from . import import_jax
 
@@ -64,6 +70,7 @@ class Hyper(NamedTuple):
     rates: object  # one per weight layer
     adam: tuple  # Adam's beta_1, beta_2, epsilon (the host optimizer's); unused by SGD
     coupling_bound: object  # unused without couplings
+    n_samples: object  # the training rows; rows of the padded data beyond them are empty
 
 
 class Carry(NamedTuple):
@@ -166,8 +173,7 @@ def _train_batch(cfg, hyper, data, carry, batch, x, x_drive):
     input, ``x_drive = x @ W_0`` its drive (constant during relaxation)."""
     _, targets, sample_weight = data
     _, idx, sign = batch
-    n_samples = targets.shape[0]
-    valid = idx < n_samples
+    valid = idx < hyper.n_samples
     dtype = carry.weights[0].dtype
     n = valid.sum().astype(dtype)
     target = jnp.take(targets, idx, axis=0, mode="fill", fill_value=0)
@@ -235,8 +241,8 @@ def _train_batch(cfg, hyper, data, carry, batch, x, x_drive):
 
 
 def _skip_batch(cfg, hyper, data, carry, batch, x, x_drive):
-    """A minibatch that changes nothing: padding at the end of a chunk, or one whose
-    input's drive overflows (the caller reports it)."""
+    """A minibatch that changes nothing: one whose input's drive overflows (the caller
+    reports it)."""
     dtype = carry.weights[0].dtype
     n_outputs = carry.weights[-1].shape[1]
     return carry, (jnp.zeros((x.shape[0], n_outputs), dtype), jnp.zeros(2, jnp.int32))
@@ -251,17 +257,26 @@ def train_chunk(cfg, hyper, data, carry, batches):
     minibatch whose drive overflows is skipped, so that the carry holds the
     parameters it met: the caller tells a diverged network from an input too large).
     """
-    X, n_samples = data[0], data[1].shape[0]
+    X = data[0]
+    n_outputs = carry.weights[-1].shape[1]
 
-    def body(carry, batch):
+    def run(carry, batch):
         x = jnp.take(X, batch[0], axis=0, mode="fill", fill_value=0)
         x_drive = x @ carry.weights[0]
         finite = jnp.isfinite(x_drive).all()
-        nonempty = batch[1][0] < n_samples  # padding fills whole minibatches from the end
         carry, (outputs, counts) = lax.cond(
-            nonempty & finite, partial(_train_batch, cfg, hyper, data),
+            finite, partial(_train_batch, cfg, hyper, data),
             partial(_skip_batch, cfg, hyper, data), carry, batch, x, x_drive)
         return carry, (outputs, counts, finite)
+
+    def empty(carry, batch):
+        dtype = carry.weights[0].dtype
+        return carry, (jnp.zeros((batch[0].shape[0], n_outputs), dtype),
+                       jnp.zeros(2, jnp.int32), jnp.array(True))
+
+    def body(carry, batch):
+        # Padding fills whole minibatches at the end of a chunk: they cost nothing.
+        return lax.cond(batch[1][0] < hyper.n_samples, run, empty, carry, batch)
 
     return lax.scan(body, carry, batches)
 
@@ -273,54 +288,68 @@ def compute_dtype(dtype):
     return np.dtype(dtype)
 
 
+def _padded_length(n):
+    """``n`` rounded up to a power of two: the data's rows on the device, so that
+    data sets of about the same size share one compiled function."""
+    return 1 << max(int(n) - 1, 0).bit_length()
+
+
+def _chunk_length(n_batches, max_batches):
+    """Minibatches per chunk: about equal chunks of at most ``max_batches``, rounded
+    up (to a power of two up to 64, else to a multiple of 64) so that nearby numbers
+    of minibatches share one compiled function; the padding batches cost nothing."""
+    n_chunks = math.ceil(n_batches / max_batches)
+    length = math.ceil(n_batches / n_chunks)
+    return _padded_length(length) if length <= 64 else 64 * math.ceil(length / 64)
+
+
 class JaxEpochs:
     """Epochs of one training call on the JAX backend (see the module docstring).
 
     Parameters
     ----------
-    estimator : BaseEqProp
-        The estimator being fitted (its settings, and the host-side cost and errors).
+    settings : TrainingSettings
+        The network's dynamics and the training call's settings (as for the NumPy
+        backend's :class:`~sk_eqprop._core.training.NumpyEpochs`).
     X : ndarray or sparse matrix of shape (n_samples, n_features)
         The network's input (already scaled). Dense input moves to the device once;
         sparse input is densified chunk by chunk.
     targets, sample_weight, params
-        As in the NumPy path's fit loop; ``params`` is trained in place (its host arrays
-        are refreshed after every chunk).
-    particles : bool
-        Whether the free phase starts from persistent particles (kept on the device for
-        this training call) rather than from zero.
+        As for ``NumpyEpochs``; ``params`` is trained in place (its host arrays are
+        refreshed after every chunk).
     """
 
-    def __init__(self, estimator, X, targets, sample_weight, params, particles):
-        self.estimator = estimator
+    def __init__(self, settings, X, targets, sample_weight, params):
+        self.settings = settings
         self.params = params
         self.host_dtype = params.weights[0].dtype
         self.dtype = compute_dtype(self.host_dtype)
         n_samples = X.shape[0]
+        self.n_samples = n_samples
+        n_padded = _padded_length(n_samples)
         self.sparse = sp.issparse(X)
         self.X_host = X
         self.targets_host = targets
         self.sample_weight_host = sample_weight
-        if self.sparse:
-            self.X = None
-        else:  # an overflow to float32 is reported as such by the first minibatch
-            with np.errstate(over="ignore"):
-                self.X = jnp.asarray(np.asarray(X, dtype=self.dtype))
+
+        def padded(a):
+            out = np.zeros((n_padded, *a.shape[1:]), dtype=self.dtype)
+            with np.errstate(over="ignore"):  # an overflow to float32 is reported as such
+                out[:n_samples] = a
+            return jnp.asarray(out)
+
+        self.X = None if self.sparse else padded(np.asarray(X))
         weights = np.ones(n_samples) if sample_weight is None else sample_weight
-        self.data_rest = (jnp.asarray(targets, dtype=self.dtype),
-                          jnp.asarray(weights, dtype=self.dtype))
-        link = estimator._link()
-        self.link = link
+        self.data_rest = (padded(targets), padded(weights))
         self.cfg = Config(
-            method=estimator.relaxation, link=link, nudging=estimator.nudging,
-            solver=estimator.solver, n_iter_free=int(estimator.n_iter_free),
-            n_iter_nudged=estimator._nudged_budget()[0],
-            has_tol=estimator.relax_tol is not None, particles=particles,
-            couplings=tuple(params.couplings),
+            method=settings.method, link=settings.link, nudging=settings.nudging,
+            solver=settings.solver, n_iter_free=settings.n_iter_free,
+            n_iter_nudged=settings.n_iter_nudged, has_tol=settings.tol is not None,
+            particles=settings.particles, couplings=tuple(params.couplings),
         )
         optimizer = params.optimizer
         adam = self.cfg.solver == "adam"
-        n_units = sum(W.shape[1] for W in estimator._relaxing(params.weights))
+        n_units = sum(W.shape[1] for W in settings.relaxing(params.weights))
         self.carry = Carry(
             weights=tuple(jnp.asarray(W, self.dtype) for W in params.weights),
             biases=tuple(jnp.asarray(b, self.dtype) for b in params.biases),
@@ -329,30 +358,31 @@ class JaxEpochs:
             second_moments=tuple(jnp.asarray(v, self.dtype) for v in optimizer.second_moments)
             if adam else (),
             t=jnp.int32(optimizer.t if adam else 0),
-            particles=jnp.zeros((n_samples, n_units), self.dtype) if particles else None,
+            particles=jnp.zeros((n_padded, n_units), self.dtype) if settings.particles
+            else None,
         )
-        self.batch_size = estimator._batch_size(n_samples)
+        self.batch_size = settings.batch_size
         n_batches = math.ceil(n_samples / self.batch_size)
         iterations = self.cfg.n_iter_free + self.cfg.n_iter_nudged * (
             2 if self.cfg.nudging == "symmetric" else 1)
-        per_chunk = max(1, CHUNK_WORK // (self.batch_size * iterations))
-        n_chunks = math.ceil(n_batches / per_chunk)
-        self.chunk_batches = math.ceil(n_batches / n_chunks)
+        max_batches = max(1, CHUNK_WORK // (self.batch_size * iterations))
+        self.chunk_batches = _chunk_length(n_batches, max_batches)
 
     def _hyper(self):
-        estimator, dtype = self.estimator, self.dtype
+        settings, dtype = self.settings, self.dtype
         scalar = partial(jnp.asarray, dtype=dtype)
-        tol = estimator.relax_tol if estimator.relax_tol is not None else 0.0
-        nudged_tol = estimator._nudged_budget()[1]
         bound = self.params.coupling_bound
         optimizer = self.params.optimizer
         adam = ((optimizer.beta_1, optimizer.beta_2, optimizer.epsilon)
                 if self.cfg.solver == "adam" else (0.0, 0.0, 0.0))
-        return Hyper(beta=scalar(estimator.beta_), epsilon=scalar(estimator.epsilon),
-                     tol=scalar(tol), nudged_tol=scalar(0.0 if nudged_tol is None else nudged_tol),
+        return Hyper(beta=scalar(settings.beta), epsilon=scalar(settings.epsilon),
+                     tol=scalar(0.0 if settings.tol is None else settings.tol),
+                     nudged_tol=scalar(0.0 if settings.nudged_tol is None
+                                       else settings.nudged_tol),
                      alpha=scalar(optimizer.alpha), rates=jnp.asarray(optimizer.rates, dtype),
                      adam=tuple(scalar(c) for c in adam),
-                     coupling_bound=scalar(0.0 if bound is None else bound))
+                     coupling_bound=scalar(0.0 if bound is None else bound),
+                     n_samples=jnp.int32(self.n_samples))
 
     def run_epoch(self, order, signs, relaxation_counts):
         """Train one epoch on the samples in ``order`` (one sign of beta per minibatch);
@@ -387,9 +417,10 @@ class JaxEpochs:
                     # The skipped minibatch met either diverged parameters or an input
                     # too large for sane ones.
                     self.copy_to_host()
-                    raise ValueError(self.estimator._divergence_message()
-                                     if self.params.diverged()
-                                     else self.estimator._input_overflow_message())
+                    if self.params.diverged():
+                        raise core_training.TrainingDivergedError("EqProp training diverged.")
+                    raise core_training.InputOverflowError(
+                        "The input's drive of the first hidden layer overflows.")
                 loss, err = self._batch_costs(outputs, idx)
                 for batch_loss, batch_errors in zip(loss, err):
                     loss_sum += float(batch_loss)
@@ -411,11 +442,8 @@ class JaxEpochs:
         positions = idx.ravel()[valid]
         outputs = outputs.reshape(-1, outputs.shape[-1])[valid].astype(self.host_dtype)
         target = self.targets_host[positions]
-        if self.link is None:
-            costs = _core.cost(outputs, target)
-        else:
-            costs = _core.readout_loss(outputs, target, self.link)
-        errors = self.estimator._sample_errors(outputs, target)
+        costs = core_training.sample_costs(self.settings, outputs, target)
+        errors = self.settings.coding.errors(outputs, target)
         if self.sample_weight_host is not None:
             w = self.sample_weight_host[positions]
             costs, errors = costs * w, errors * w

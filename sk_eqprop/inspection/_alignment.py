@@ -8,6 +8,7 @@ from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
+from .._base import network_input, training_settings
 from .._core import (
     contrastive_gradient,
     layer_drives,
@@ -51,7 +52,7 @@ def _network_inputs(estimator, X, y=None):
     or the regressor's map onto the output units).
     """
     X = validate_data(estimator, X, reset=False, dtype=np.float64, accept_sparse="csr")
-    X = estimator._network_input(X)
+    X = network_input(estimator, X)
     if sp.issparse(X):
         X = X.toarray()  # inspection runs on a few samples: dense is simplest
     weights = [np.array(W, dtype=np.float64) for W in estimator.coefs_]
@@ -68,11 +69,11 @@ def _network_inputs(estimator, X, y=None):
                     f"y contains classes {unseen.tolist()!r} that the estimator was not "
                     f"fitted on; its classes are {estimator.classes_.tolist()!r}."
                 )
-        target = estimator._encode_targets(y, np.float64)
+        target = training_settings(estimator).coding.encode(y, np.float64)
         target = np.asarray(target, dtype=np.float64)
     readout = None
     if estimator.output == "readout":
-        readout = (weights[-1], biases[-1], estimator._readout_link())
+        readout = (weights[-1], biases[-1], training_settings(estimator).link)
         weights, biases = weights[:-1], biases[:-1]
     return X, weights, biases, target, readout
 
@@ -325,7 +326,8 @@ def gradient_alignment(estimator, X, y, *, beta=None, n_iter=None, phases="conve
                              "leave it None, or use phases='converged'.")
         beta = estimator.beta_ if beta is None else float(beta)
         n_free, free_tol = int(estimator.n_iter_free), estimator.relax_tol
-        n_nudged, nudged_tol = estimator._nudged_budget(beta)
+        settings_ = training_settings(estimator, beta=beta)
+        n_nudged, nudged_tol = settings_.n_iter_nudged, settings_.nudged_tol
     else:
         beta = 0.01 if beta is None else float(beta)
         if n_iter is None:

@@ -10,6 +10,7 @@ from sklearn.base import is_classifier
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_is_fitted
 
+from .._base import training_settings
 from .._core import cost, readout_loss, readout_outputs, relax, split_states, total_energy, zero_states
 from .._core import energy as energy_of
 from ._alignment import _network_inputs, _unwrap
@@ -377,7 +378,8 @@ class RelaxationDisplay:
         estimator, X = _unwrap(estimator, X)
         X, weights, biases, target, readout = _network_inputs(estimator, X, y)
         beta = float(estimator.beta_ if beta is None else beta)
-        auto_nudged, nudged_tol = estimator._nudged_budget(beta)
+        budget = training_settings(estimator, beta=beta)
+        auto_nudged, nudged_tol = budget.n_iter_nudged, budget.nudged_tol
         if n_iter is None:
             n_free, n_nudged = estimator.n_iter_free, auto_nudged
         elif np.ndim(n_iter) == 0:
@@ -518,7 +520,7 @@ class RelaxationDisplay:
 
 def _trace(x, x_drive, states, n_iter, beta, target, *, weights, biases, method, epsilon, tol,
            readout=None):
-    """Relax ``states`` in place one step at a time; record mean F, C and layer activities.
+    """Relax ``states`` in place; record mean F, C and layer activities after every step.
 
     With a readout outside the energy, ``F = E + beta L`` and ``C`` is the readout's
     loss ``L`` of the last hidden layer.
@@ -546,26 +548,11 @@ def _trace(x, x_drive, states, n_iter, beta, target, *, weights, biases, method,
             costs.append(float(sample_costs().mean()))
 
     record()
-    active = np.arange(states.shape[0])
-    for _ in range(n_iter):
-        if active.size:
-            sub = states[active]
-            previous = sub.copy()
-            relax(
-                x_drive[active],
-                sub,
-                weights,
-                biases,
-                1,
-                method=method,
-                epsilon=epsilon,
-                beta=beta,
-                target=None if nudge_target is None else nudge_target[active],
-                readout=readout,
-            )
-            states[active] = sub
-            if tol is not None:  # the estimator's per-sample stopping rule
-                active = active[np.abs(sub - previous).max(axis=1) > tol]
+    # The estimator's per-sample stopping rule (relax's own loop); once every sample
+    # has settled the states stay put, and the records repeat.
+    relax(x_drive, states, weights, biases, n_iter, method=method, epsilon=epsilon, beta=beta,
+          target=nudge_target, readout=readout, tol=tol, on_step=lambda _: record())
+    for _ in range(n_iter + 1 - len(energy)):
         record()
     return {
         "energy": np.array(energy),

@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import validate_data
 
+from .._base import network_input, training_settings
 from .._core import relax, zero_states
 from ._alignment import _unwrap
 
@@ -54,9 +55,10 @@ def free_phase(estimator, X, *, relaxation=None, tol=1e-4, max_iter=1000):
     estimator, X = _unwrap(estimator, X)
     dtype = estimator.coefs_[0].dtype
     X = validate_data(estimator, X, reset=False, accept_sparse="csr", dtype=dtype)
-    x = estimator._network_input(X)
-    weights = estimator._relaxing(estimator.coefs_)
-    biases = estimator._relaxing(estimator.intercepts_)
+    x = network_input(estimator, X)
+    settings = training_settings(estimator)
+    weights = settings.relaxing(estimator.coefs_)
+    biases = settings.relaxing(estimator.intercepts_)
     states = zero_states(X.shape[0], weights)
     method = estimator.relaxation if relaxation is None else relaxation
     n_steps = relax(
