@@ -354,10 +354,10 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
         if self.input_scaling is None:
             self.input_offset_ = self.input_scale_ = None
             return
-        if sp.issparse(X):  # scaled, not centred: the input stays sparse
-            mean, variance = mean_variance_axis(X, axis=0, weights=sample_weight)
-            offset = np.zeros(X.shape[1])
-            scale = np.sqrt(variance + mean**2)
+        if sp.issparse(X):  # the statistics of the dense data (see ``input_shift``)
+            offset, variance = mean_variance_axis(X, axis=0, weights=sample_weight)
+            offset = offset.astype(np.float64)
+            scale = np.sqrt(variance.astype(np.float64))
         elif sample_weight is None:  # in float64: float32 squares of large features overflow
             offset, scale = X.mean(axis=0, dtype=np.float64), X.std(axis=0, dtype=np.float64)
         else:
@@ -693,7 +693,7 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
             x = network_input(self, X[rows])
             states = zero_states(x.shape[0], settings.relaxing(W))
             try:
-                x_drive = input_drive(x, W[0], workspace)
+                x_drive = input_drive(x, W[0], workspace, shift=settings.input_shift)
             except InputOverflowError:
                 raise ValueError(self._input_overflow_message()) from None
             _, unsettled = free_phase(settings, x_drive, states, W, b, n_iter, tol=tol,
@@ -740,13 +740,24 @@ def training_settings(estimator, *, beta=None, batch_size=1, particles=False):
         couplings=tuple(couplings) if bound is not None else (),
         coupling_bound=bound,
         coding=estimator._target_coding(),
+        input_shift=input_shift(estimator),
     )
+
+
+def input_shift(estimator):
+    """``input_offset_ / input_scale_``: what sparse input, mapped by
+    :func:`network_input` without centring, lacks (None without input scaling)."""
+    if getattr(estimator, "input_scale_", None) is None:
+        return None
+    return (estimator.input_offset_ / estimator.input_scale_).astype(estimator.input_scale_.dtype)
 
 
 def network_input(estimator, x):
     """A batch of features mapped onto the network's input by the fitted input map,
     ``(x - input_offset_) / input_scale_``: a new array (``x`` itself with
-    ``input_scaling=None``); ``x`` is never modified."""
+    ``input_scaling=None``); ``x`` is never modified. Sparse ``x`` stays sparse and
+    is only divided by the scale: :func:`input_shift` is subtracted in the first
+    layer's drive and update instead (``TrainingSettings.input_shift``)."""
     if getattr(estimator, "input_scale_", None) is None:
         return x
     if sp.issparse(x):

@@ -63,7 +63,8 @@ class MonitoredEqProp(EqPropClassifier):
         for rows in gen_batches(X.shape[0], 1000):
             x = network_input(self, X[rows])
             states = particles[rows]  # relaxed in place
-            free_phase(settings, input_drive(x, W[0]), states, W, b, settings.n_iter_free,
+            free_phase(settings, input_drive(x, W[0], shift=settings.input_shift), states, W, b,
+                       settings.n_iter_free,
                        tol=settings.tol)
             outputs = network_outputs(states, W, b, settings.link)
             predictions[rows] = self.classes_[outputs.argmax(axis=1)]

@@ -415,3 +415,25 @@ def test_per_sample_beta_must_match_the_batch():
     states = zero_states(x.shape[0], weights)
     with pytest.raises(ValueError, match="beta has 3 entries but there are 4 samples"):
         relax(x @ weights[0], states, weights, biases, 2, beta=np.ones(3), target=target)
+
+
+@pytest.mark.parametrize("method", ["gradient", "layerwise"])
+@pytest.mark.parametrize("tol", [None, 1e-3])
+def test_relax_traced_step_by_step_ends_where_relax_ends(method, tol):
+    # ``on_step`` (RelaxationDisplay's trace) sees every step with every sample's current
+    # state, a settled sample's frozen, and does not change where the relaxation ends.
+    x, weights, biases, target = tiny_problem(seed=8, n_samples=6)
+    x_drive = x @ weights[0]
+    plain = zero_states(x.shape[0], weights)
+    n_steps = relax(x_drive, plain, weights, biases, 40, method=method, tol=tol,
+                    beta=0.3, target=target)
+    traced = zero_states(x.shape[0], weights)
+    seen = []
+    relax(x_drive, traced, weights, biases, 40, method=method, tol=tol, beta=0.3,
+          target=target, on_step=lambda states: seen.append(states.copy()))
+    np.testing.assert_array_equal(traced, plain)
+    assert len(seen) == n_steps.max()
+    np.testing.assert_array_equal(seen[-1], plain)
+    for i, steps in enumerate(n_steps):  # a sample stops moving once it has settled
+        for later in seen[steps:]:
+            np.testing.assert_array_equal(later[i], plain[i])

@@ -209,6 +209,27 @@ def test_a_grid_over_beta_and_learning_rates_compiles_once():
     assert training.train_chunk._cache_size() == compiled
 
 
+def test_cross_validation_folds_and_partial_fit_batches_compile_once():
+    # Review defect 8: the data went to the compiled function whole, so every fold size
+    # compiled anew. Folds of 3-fold CV on 240 and 250 rows (160, 166, 167 rows; minibatch
+    # 32) and partial_fit calls on 150 and 170 rows share one function.
+    from sklearn.model_selection import cross_val_score
+
+    params = small(max_iter=1, batch_size=32)
+    EqPropClassifier(backend="jax", **params).fit(X_digits[:160], y_digits[:160])
+    compiled = training.train_chunk._cache_size()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cross_val_score(EqPropClassifier(backend="jax", **params), X_digits[:240], y_digits[:240], cv=3)
+        cross_val_score(EqPropClassifier(backend="jax", **params), X_digits[:250], y_digits[:250], cv=3)
+    assert training.train_chunk._cache_size() == compiled
+    incremental = EqPropClassifier(backend="jax", **params)
+    classes = np.unique(y_digits)
+    incremental.partial_fit(X_digits[:150], y_digits[:150], classes=classes)
+    incremental.partial_fit(X_digits[:170], y_digits[:170])
+    assert training.train_chunk._cache_size() == compiled
+
+
 # ===================================================== safety: errors, interruption
 def test_missing_jax_names_the_extra_and_leaves_the_estimator_unchanged(monkeypatch):
     for name in [m for m in sys.modules if m == "jax" or m.startswith(("jax.", "sk_eqprop._jax"))]:

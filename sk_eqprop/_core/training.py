@@ -68,6 +68,9 @@ class TrainingSettings:
     couplings: tuple = ()  # indices of the weights projected onto ``coupling_bound``
     coupling_bound: Optional[float] = None
     coding: object = None
+    # Sparse input arrives divided by its scale but not centred: ``input_shift``
+    # (offset / scale) is subtracted from every row in the drive and the update.
+    input_shift: Optional[np.ndarray] = None
 
     def relaxing(self, parameters):
         """The parameters of the layers that relax: all but the readout's, if any."""
@@ -108,12 +111,15 @@ class Parameters:
         return not all(np.abs(p).max() < EXPLODED_WEIGHT for p in self.weights + self.biases)
 
 
-def input_drive(x, W0, workspace=None):
+def input_drive(x, W0, workspace=None, shift=None):
     """``x @ W_0``, constant during relaxation: computed once per batch, checked finite
-    (:class:`InputOverflowError` otherwise)."""
+    (:class:`InputOverflowError` otherwise). Sparse ``x`` is centred here, by ``shift``:
+    ``(x - shift) W_0 = x W_0 - shift W_0``, so that it stays sparse."""
     with np.errstate(over="ignore", invalid="ignore"):
         if sp.issparse(x):
-            x_drive = x @ W0
+            x_drive = np.asarray(x @ W0)
+            if shift is not None:
+                x_drive -= shift @ W0
         else:
             out = take(workspace, "batch.x_drive", (x.shape[0], W0.shape[1]), W0.dtype)
             x_drive = np.matmul(x, W0, out=out)
@@ -162,7 +168,7 @@ def train_batch(settings, params, x, target, batch_weight, directions, *, start=
     its samples' relaxation steps to ``relaxation_counts``.
     """
     W, b = params.weights, params.biases
-    x_drive = input_drive(x, W[0], workspace)
+    x_drive = input_drive(x, W[0], workspace, shift=settings.input_shift)
     n_units = sum(w.shape[1] for w in settings.relaxing(W))
     states = take(workspace, "batch.free", (x.shape[0], n_units), W[0].dtype)
     if start is None:
@@ -197,7 +203,7 @@ def train_batch(settings, params, x, target, batch_weight, directions, *, start=
     eqprop_direction(
         x, reference, nudged, effective_beta, W, directions,
         readout=None if settings.link is None else (h_last, outputs, target, settings.link),
-        sample_weight=batch_weight,
+        sample_weight=batch_weight, input_shift=settings.input_shift,
     )
     params.optimizer.update_params(W + b, directions, x.shape[0])
     params.bound_couplings()

@@ -53,6 +53,7 @@ def contrastive_gradient(x, free_states, nudged_states, beta, weights):
 
 def contrastive_direction(
     x, free_states, nudged_states, beta, weights, weight_out, bias_out, *, sample_weight=None,
+    input_shift=None,
 ):
     """Write the EqProp estimate of ``-dC/dW_k`` and ``-dC/db_k`` into ``weight_out``, ``bias_out``.
 
@@ -65,7 +66,10 @@ def contrastive_direction(
 
     With ``sample_weight``, sample ``i``'s term is multiplied by ``sample_weight[i]``
     (the batch mean stays a mean over the ``n`` samples): a weight of 2 counts as
-    the sample seen twice. ``x`` may be a SciPy sparse matrix.
+    the sample seen twice. ``x`` may be a SciPy sparse matrix, whose rows are
+    centred by ``input_shift`` (the input is ``x - input_shift``): the first layer's
+    product ``(x - 1 shift^T)^T delta`` is ``x^T delta - shift (sum delta)^T``, a
+    rank-one correction by the bias direction.
     """
     n = x.shape[0]
     free = [x] + split_states(free_states, weights)
@@ -87,11 +91,13 @@ def contrastive_direction(
             np.matmul(below.T, above, out=W_out)
         else:  # sparse input
             W_out[...] = below.T @ above
+            if input_shift is not None:
+                W_out -= np.outer(input_shift, b_out)
 
 
 def eqprop_direction(
     x, free_states, nudged_states, beta, weights, directions, *, readout=None,
-    sample_weight=None,
+    sample_weight=None, input_shift=None,
 ):
     """Fill ``directions`` (weights, then biases) with the EqProp estimate of ``-dL/dparams``.
 
@@ -100,19 +106,20 @@ def eqprop_direction(
     readout's outputs at the free fixed point, the target and the link), the states
     hold the hidden layers only: the hidden layers' parameters get the contrastive
     term and the readout's the exact gradient of its loss
-    (:func:`~sk_eqprop._core.readout.readout_direction`).
+    (:func:`~sk_eqprop._core.readout.readout_direction`). ``input_shift``: as in
+    :func:`contrastive_direction`.
     """
     n_weights = len(weights)
     weight_out, bias_out = directions[:n_weights], directions[n_weights:]
     if readout is None:
         contrastive_direction(
             x, free_states, nudged_states, beta, weights, weight_out, bias_out,
-            sample_weight=sample_weight,
+            sample_weight=sample_weight, input_shift=input_shift,
         )
         return
     contrastive_direction(
         x, free_states, nudged_states, beta, weights[:-1], weight_out[:-1], bias_out[:-1],
-        sample_weight=sample_weight,
+        sample_weight=sample_weight, input_shift=input_shift,
     )
     h_last, outputs, target, link = readout
     readout_direction(h_last, outputs, target, weight_out[-1], bias_out[-1], sample_weight,

@@ -404,6 +404,8 @@ class JaxEpochs:
                 if self.sparse:  # the chunk's rows, densified (padding rows stay zero)
                     x_source = np.zeros((per_chunk * bs, self.X_host.shape[1]), self.dtype)
                     x_source[:chunk.shape[0]] = self.X_host[chunk].toarray()
+                    if self.settings.input_shift is not None:  # centred, as dense input
+                        x_source[:chunk.shape[0]] -= self.settings.input_shift
                     rows = np.arange(per_chunk * bs, dtype=np.int32).reshape(per_chunk, bs)
                 else:
                     x_source, rows = self.X, idx

@@ -52,9 +52,9 @@ def _network_inputs(estimator, X, y=None):
     or the regressor's map onto the output units).
     """
     X = validate_data(estimator, X, reset=False, dtype=np.float64, accept_sparse="csr")
-    X = network_input(estimator, X)
     if sp.issparse(X):
         X = X.toarray()  # inspection runs on a few samples: dense is simplest
+    X = network_input(estimator, X)
     weights = [np.array(W, dtype=np.float64) for W in estimator.coefs_]
     biases = [np.array(b, dtype=np.float64) for b in estimator.intercepts_]
     target = None

@@ -1,10 +1,10 @@
 """The free phase of a fitted network, relaxed step by step from zero states."""
 
-import numpy as np
 from sklearn.utils.validation import validate_data
 
 from .._base import network_input, training_settings
 from .._core import relax, zero_states
+from .._core.training import input_drive
 from ._alignment import _unwrap
 
 
@@ -62,7 +62,8 @@ def free_phase(estimator, X, *, relaxation=None, tol=1e-4, max_iter=1000):
     states = zero_states(X.shape[0], weights)
     method = estimator.relaxation if relaxation is None else relaxation
     n_steps = relax(
-        np.asarray(x @ estimator.coefs_[0]), states, weights, biases, int(max_iter),
+        input_drive(x, estimator.coefs_[0], shift=settings.input_shift), states, weights,
+        biases, int(max_iter),
         method=method, epsilon=estimator.epsilon, tol=float(tol),
     )
     return states, n_steps
