@@ -129,7 +129,8 @@ plt.show()
 # %%
 # From zero states, the layerwise sweeps settle in a fraction of the gradient
 # steps, and a sweep costs about as much as a step (one product with each
-# weight matrix). In training the gain is smaller: persistent particles start
+# weight matrix). In training the gain is smaller: this example trains with
+# persistent particles (``persistent_particles=True``, off by default), which start
 # each free phase near its fixed point, so the gradient dynamics need fewer
 # steps there too, and the work per minibatch outside the relaxation (the
 # update, the bookkeeping) does not shrink. The timings come from the machine

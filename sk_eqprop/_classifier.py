@@ -17,20 +17,23 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
     """Classifier trained by Equilibrium Propagation (Scellier & Bengio, 2017).
 
     A layered energy-based network with hard-sigmoid units ``rho(s) = clip(s, 0, 1)``
-    and one output unit per class. The input is clamped; the hidden and output
-    units relax to a fixed point of the energy (the *free phase*), the output
-    units are then weakly pulled towards the one-hot target (the *weakly clamped*
-    or *nudged* phase), and every weight changes by the difference of the
-    products of its two units' activities between the two fixed points. No
+    and symmetric connections. At the defaults the input is standardised and
+    clamped, the hidden layers relax from zero states to a fixed point of
+    their energy (the *free phase*), and a softmax readout of the last hidden
+    layer, outside the energy, gives the class probabilities (Laborieux et al.,
+    2021). In training the readout's cross-entropy then weakly pulls the hidden
+    layers towards the target (the *weakly clamped* or *nudged* phases, at
+    ``+beta`` and ``-beta``), every hidden weight changes by the difference of
+    the products of its two units' activities between the phases, and the
+    readout follows the exact gradient of its loss; Adam takes the steps. No
     error is back-propagated: the update is local, and it approaches the
-    gradient of the cost as ``beta`` goes to 0.
+    gradient of the loss as ``beta`` goes to 0.
 
-    The defaults are chosen for everyday data (measured against
-    :class:`~sklearn.neural_network.MLPClassifier` on a suite of small datasets,
-    see the user guide): a softmax readout outside the energy (Laborieux et al.,
-    2021), standardised input, exact layerwise relaxation from zero states to each
-    sample's fixed point, symmetric nudging and Adam steps. The paper's own networks
-    and training rule are :func:`paper_hyperparameters`.
+    The defaults are chosen for everyday data (compared with
+    :class:`~sklearn.neural_network.MLPClassifier` on the documentation's
+    benchmarks page). The paper's own network, with one output unit per class
+    inside the energy, its gradient dynamics and plain steps, is
+    :func:`paper_hyperparameters`.
 
     Parameters
     ----------
@@ -51,8 +54,10 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
     input_scaling : {"standard"} or None, default="standard"
         ``"standard"`` maps every feature to zero mean and unit variance with the
         statistics of the first training call (``input_offset_``,
-        ``input_scale_``; sparse input is scaled, not centred) before it is
-        clamped, so any scaler, or none, gives the same network. None clamps the
+        ``input_scale_``) before it is clamped, so any scaler, or none, gives
+        the same network. Sparse input stays sparse: it is divided by the scale,
+        and the centring is folded exactly into the first layer's drive and
+        update, so it trains the network the same data dense would. None clamps the
         input as given (the paper's pixels in [0, 1]).
 
     beta : float or "auto", default="auto"
@@ -223,9 +228,9 @@ class EqPropClassifier(ClassifierMixin, BaseEqProp):
         Where training runs. ``"numpy"`` is the reference implementation.
         ``"jax"`` compiles whole chunks of minibatches with JAX (an optional
         extra: ``pip install "sk_eqprop[jax]"``), on the CPU or a GPU: the same
-        network, the same random draws, 1.5 to 3 times faster per epoch on a
-        laptop's CPU once compiled (compiling takes about a second). It
-        computes in float32 unless JAX's x64 mode is on. Prediction always
+        network, the same random draws, faster per epoch once compiled (each
+        shape of network compiles once per process). It computes in float32
+        unless JAX's x64 mode is on. Prediction always
         runs in NumPy, so a model fitted with JAX loads and predicts without
         it. See "Backends and speed" in the documentation.
 

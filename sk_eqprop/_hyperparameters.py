@@ -120,14 +120,13 @@ def paper_hyperparameters(architecture, *, variant="table"):
     the gradient dynamics stop. The code also visits the minibatches in a
     fixed order; the presets shuffle them.
 
-    Which reproduces what (784-500-10, 25 epochs, measured on the "Reproducing
-    the paper" page): the code measured its validation error at persistent
+    Which reproduces what: the code measured its validation error at persistent
     particles of the validation images, and ``variant="code"`` measured that
-    way lands in the paper's 2-3% band (2.65%); ``predict``, which relaxes
-    every image from zero, gives 2.99% on the same model, and 3.68% with Table
-    1 as printed. With ``persistent_particles=False`` added, training reaches
-    the fixed points that ``predict`` reaches, and ``predict`` alone gives
-    2.68%.
+    way lands in the paper's 2-3% band; ``predict``, which relaxes every image
+    from zero, gives a higher error on the same model. With
+    ``persistent_particles=False`` added, training reaches the fixed points
+    that ``predict`` reaches. The "Reproducing the paper" page has the measured
+    errors and the commands.
 
     Examples
     --------
@@ -217,9 +216,7 @@ def fast_hyperparameters(architecture):
     layerwise, their hidden units saturate and they do not learn. All three
     presets anneal the learning rates (``learning_rate_schedule="cosine"``) and
     add a small L2 penalty (``alpha``): under constant rates and no penalty their
-    validation error fluctuated from epoch to epoch and ended above its best
-    (784-500-500-10: 2.09% and 2.06% with ``random_state`` 0 and 1, against
-    1.70% and 1.65% with the schedule and ``alpha=0.003``).
+    validation error fluctuates from epoch to epoch and ends above its best.
 
     Parameters
     ----------

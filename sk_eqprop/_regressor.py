@@ -141,9 +141,9 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         Where training runs. ``"numpy"`` is the reference implementation.
         ``"jax"`` compiles whole chunks of minibatches with JAX (an optional
         extra: ``pip install "sk_eqprop[jax]"``), on the CPU or a GPU: the same
-        network, the same random draws, 1.5 to 3 times faster per epoch on a
-        laptop's CPU once compiled (compiling takes about a second). It
-        computes in float32 unless JAX's x64 mode is on. Prediction always
+        network, the same random draws, faster per epoch once compiled (each
+        shape of network compiles once per process). It computes in float32
+        unless JAX's x64 mode is on. Prediction always
         runs in NumPy, so a model fitted with JAX loads and predicts without
         it. See "Backends and speed" in the documentation.
 
@@ -304,7 +304,8 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data, best scaled.
+            Training data (standardised inside the estimator at the default
+            ``input_scaling``).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets, of any scale.
         sample_weight : array-like of shape (n_samples,), default=None
