@@ -36,14 +36,21 @@ def readout_outputs(h_last, readout):
     return z
 
 
-def _neighbour_drive(k, layers, weights):
+def _transposed(weights):
+    """The transposes of ``weights[1:]``, made once per relaxation rather than at
+    every step of its loop."""
+    return [None] + [W.T for W in weights[1:]]
+
+
+def _neighbour_drive(k, layers, weights, weights_t):
     """``s_{k-1} W_k + s_{k+1} W_{k+1}^T``: the input of free layer ``k`` from its
-    free neighbours (``weights[0]`` is not read; its part is the input's drive)."""
+    free neighbours (``weights[0]`` is not read; its part is the input's drive);
+    ``weights_t``: :func:`_transposed`."""
     drive = None
     if k > 0:
         drive = layers[k - 1] @ weights[k]
     if k + 1 < len(layers):
-        top_down = layers[k + 1] @ weights[k + 1].T
+        top_down = layers[k + 1] @ weights_t[k + 1]
         drive = top_down if drive is None else drive + top_down
     return jnp.zeros_like(layers[k]) if drive is None else drive
 
@@ -57,10 +64,11 @@ def _constant_drives(x_drive, biases, beta, target, nudged, readout):
     return const
 
 
-def _readout_force(h_last, readout, target, strength):
-    """``strength (d - p(h)) W_out^T``: the readout's nudge on the last hidden layer."""
+def _readout_force(h_last, readout, weight_t, target, strength):
+    """``strength (d - p(h)) W_out^T``: the readout's nudge on the last hidden layer
+    (``weight_t``: ``W_out^T``, made once per relaxation)."""
     p = readout_outputs(h_last, readout)
-    return ((target - p) * strength) @ readout.weight.T
+    return ((target - p) * strength) @ weight_t
 
 
 def _readout_damping(beta, readout, n_outputs):
@@ -83,16 +91,18 @@ def gradient_step(x_drive, weights, biases, epsilon, *, beta=0.0, target=None, r
     if nudged and readout is None:
         decay[-1] = 1.0 - epsilon - epsilon * beta
     scaled = [None] + [epsilon * W for W in weights[1:]]
+    scaled_t = _transposed(scaled)
     nudge_readout = nudged and readout is not None
     if nudge_readout:
         strength = epsilon * beta * loss_scale(readout.link, target.shape[1])
+        readout_t = readout.weight.T
 
     def step(layers):
         new = []
         for k in range(n_free):
-            drive = _neighbour_drive(k, layers, scaled)
+            drive = _neighbour_drive(k, layers, scaled, scaled_t)
             if nudge_readout and k == n_free - 1:
-                drive = drive + _readout_force(layers[k], readout, target, strength)
+                drive = drive + _readout_force(layers[k], readout, readout_t, target, strength)
             new.append(jnp.clip(layers[k] * decay[k] + (drive + const[k]), 0.0, 1.0))
         return tuple(new)
 
@@ -108,6 +118,7 @@ def layerwise_step(x_drive, weights, biases, *, beta=0.0, target=None, readout=N
     last = n_free - 1
     const = _constant_drives(x_drive, biases, beta, target, nudged, readout)
     order = [k for k in range(n_free) if k % 2 == 1] + [k for k in range(n_free) if k % 2 == 0]
+    weights_t = _transposed(weights)
     nudge_energy = nudged and readout is None
     nudge_readout = nudged and readout is not None
     if nudge_energy:
@@ -116,6 +127,7 @@ def layerwise_step(x_drive, weights, biases, *, beta=0.0, target=None, readout=N
         output_scale = 1.0 / jnp.where(concave, 1.0, curvature)
     if nudge_readout:
         strength = beta * loss_scale(readout.link, target.shape[1])
+        readout_t = readout.weight.T
         damping = _readout_damping(beta, readout, target.shape[1])
 
     def step(layers):
@@ -124,11 +136,11 @@ def layerwise_step(x_drive, weights, biases, *, beta=0.0, target=None, readout=N
             if k == last and nudge_readout:
                 # The readout's nudge, linearised at the current state, damped where it
                 # could oscillate (sk_eqprop._core.relaxation.readout_damping).
-                force = _readout_force(layers[k], readout, target, strength)
-                out = _neighbour_drive(k, layers, weights) + const[k] + (force + damping * layers[k])
+                force = _readout_force(layers[k], readout, readout_t, target, strength)
+                out = _neighbour_drive(k, layers, weights, weights_t) + const[k] + (force + damping * layers[k])
                 layers[k] = jnp.clip(out * (1.0 / (1.0 + damping)), 0.0, 1.0)
                 continue
-            out = _neighbour_drive(k, layers, weights) + const[k]
+            out = _neighbour_drive(k, layers, weights, weights_t) + const[k]
             if k == last and nudge_energy:
                 # Concave in y where 1 + beta <= 0: the minimum is at 0 or 1, and
                 # F(1) - F(0) = (1 + beta) / 2 - (drive + beta d).

@@ -197,7 +197,10 @@ def _train_batch(cfg, hyper, data, carry, batch, x, x_drive):
                              active=valid)
     particles = carry.particles
     if cfg.particles:
-        particles = particles.at[idx].set(jnp.concatenate(free, axis=1), mode="drop")
+        # The indices are unique (padding slots hold distinct out-of-range ones), which
+        # lets XLA's CPU scatter skip its serialising pass.
+        particles = particles.at[idx].set(jnp.concatenate(free, axis=1), mode="drop",
+                                          unique_indices=True)
     outputs = free[-1] if readout is None else readout_outputs(free[-1], readout)
 
     # Weakly clamped phase(s), from the free fixed point: never a single sweep (a
@@ -241,8 +244,8 @@ def _train_batch(cfg, hyper, data, carry, batch, x, x_drive):
 
 
 def _skip_batch(cfg, hyper, data, carry, batch, x, x_drive):
-    """A minibatch that changes nothing: one whose input's drive overflows (the caller
-    reports it)."""
+    """A minibatch that changes nothing: padding at the end of a chunk, or one whose
+    input's drive overflows (the caller reports it)."""
     dtype = carry.weights[0].dtype
     n_outputs = carry.weights[-1].shape[1]
     return carry, (jnp.zeros((x.shape[0], n_outputs), dtype), jnp.zeros(2, jnp.int32))
@@ -258,25 +261,16 @@ def train_chunk(cfg, hyper, data, carry, batches):
     parameters it met: the caller tells a diverged network from an input too large).
     """
     X = data[0]
-    n_outputs = carry.weights[-1].shape[1]
 
-    def run(carry, batch):
+    def body(carry, batch):
         x = jnp.take(X, batch[0], axis=0, mode="fill", fill_value=0)
         x_drive = x @ carry.weights[0]
         finite = jnp.isfinite(x_drive).all()
+        nonempty = batch[1][0] < hyper.n_samples  # padding fills whole minibatches at the end
         carry, (outputs, counts) = lax.cond(
-            finite, partial(_train_batch, cfg, hyper, data),
+            nonempty & finite, partial(_train_batch, cfg, hyper, data),
             partial(_skip_batch, cfg, hyper, data), carry, batch, x, x_drive)
         return carry, (outputs, counts, finite)
-
-    def empty(carry, batch):
-        dtype = carry.weights[0].dtype
-        return carry, (jnp.zeros((batch[0].shape[0], n_outputs), dtype),
-                       jnp.zeros(2, jnp.int32), jnp.array(True))
-
-    def body(carry, batch):
-        # Padding fills whole minibatches at the end of a chunk: they cost nothing.
-        return lax.cond(batch[1][0] < hyper.n_samples, run, empty, carry, batch)
 
     return lax.scan(body, carry, batches)
 
@@ -327,6 +321,7 @@ class JaxEpochs:
         n_samples = X.shape[0]
         self.n_samples = n_samples
         n_padded = _padded_length(n_samples)
+        self.n_padded = n_padded
         self.sparse = sp.issparse(X)
         self.X_host = X
         self.targets_host = targets
@@ -394,8 +389,9 @@ class JaxEpochs:
         loss_sum, errors = 0.0, 0.0
         try:
             for first in range(0, n_batches, per_chunk):
-                # The chunk's sample indices, padded with n_samples (an empty slot).
-                idx = np.full(per_chunk * bs, n_samples, dtype=np.int32)
+                # The chunk's sample indices; the empty slots of the padding hold distinct
+                # indices past the padded data (>= n_samples: no sample).
+                idx = np.arange(per_chunk * bs, dtype=np.int32) + self.n_padded
                 chunk = order[first * bs:(first + per_chunk) * bs]
                 idx[:chunk.shape[0]] = chunk
                 idx = idx.reshape(per_chunk, bs)
