@@ -14,10 +14,11 @@ random draws (shuffled order, the sign of beta) come from the estimator's NumPy
 random state, the parameters live on the device during a training call and are
 copied back into the host's arrays after every chunk, so that the estimator's
 bookkeeping (divergence, early stopping, interruption, warm starts) is the NumPy
-path's. Each chunk's rows are gathered on the host, so the compiled function's
-shapes depend on the network, the minibatch size and the chunk's length (a power
-of two), not on the number of samples: the folds of a cross-validation and the
-calls of ``partial_fit`` reuse one compiled function.
+path's. The data's rows are padded to a power of two and each chunk's minibatches
+rounded up (to a power of two or a multiple of 64), so the compiled function's
+shapes depend on the network, the minibatch size and those rounded lengths, not
+on the exact number of samples: the folds of a cross-validation and ``partial_fit``
+calls of similar sizes reuse one compiled function.
 """
 
 import math
@@ -291,7 +292,8 @@ def _padded_length(n):
 def _chunk_length(n_batches, max_batches):
     """Minibatches per chunk: about equal chunks of at most ``max_batches``, rounded
     up (to a power of two up to 64, else to a multiple of 64) so that nearby numbers
-    of minibatches share one compiled function; the padding batches cost nothing."""
+    of minibatches share one compiled function; a padding minibatch costs only its
+    input's drive."""
     n_chunks = math.ceil(n_batches / max_batches)
     length = math.ceil(n_batches / n_chunks)
     return _padded_length(length) if length <= 64 else 64 * math.ceil(length / 64)
