@@ -67,11 +67,11 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     alpha : float or "auto", default="auto"
         Strength of the L2 penalty on the weights (not the biases), with
         :class:`~sklearn.neural_network.MLPRegressor`'s convention. ``"auto"``
-        is 2.0 for one hidden layer (on standardised targets, small and noisy
+        is 2.0 at any depth: on standardised targets, small and noisy
         regression data sets overfit with a weaker penalty, and a stronger one
-        underfits smooth non-linear targets) and 0.01 for more, where the
-        coupling bound limits the weights between hidden layers. The value in
-        use is ``alpha_``.
+        underfits smooth non-linear targets (the classifier's weaker penalty at
+        depth, 0.01, lets noisy regression sets overfit). The value in use is
+        ``alpha_``.
 
     batch_size : int or "auto", default="auto"
         Size of the minibatches; ``"auto"`` is ``min(200, n_samples)``.
@@ -230,7 +230,7 @@ class EqPropRegressor(RegressorMixin, BaseEqProp):
     True
     """
 
-    _AUTO_ALPHA = (2.0, 0.01)  # one hidden layer, two or more
+    _AUTO_ALPHA = (2.0, 2.0)  # one hidden layer, two or more
 
     def __init__(
         self,

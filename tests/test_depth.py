@@ -227,12 +227,13 @@ def test_the_eqprop_estimate_approaches_the_gradient_as_beta_shrinks_at_depth():
 
 
 # --------------------------------------------------------------- depth-dependent defaults
-@pytest.mark.parametrize("Estimator, alpha_one", [(EqPropClassifier, 1.0),
-                                                 (EqPropRegressor, 2.0)])
-def test_auto_beta_and_alpha_depend_on_depth_and_explicit_values_are_kept(Estimator, alpha_one):
+@pytest.mark.parametrize("Estimator, alpha_one, alpha_deep", [(EqPropClassifier, 1.0, 0.01),
+                                                             (EqPropRegressor, 2.0, 2.0)])
+def test_auto_beta_and_alpha_depend_on_depth_and_explicit_values_are_kept(Estimator, alpha_one,
+                                                                           alpha_deep):
     X, y = X_digits[:100], y_digits[:100].astype(float)
-    for hidden, beta, alpha in [((8,), 0.2, alpha_one), ((8, 8), 0.05, 0.01),
-                                ((8, 8, 8), 0.0125, 0.01)]:
+    for hidden, beta, alpha in [((8,), 0.2, alpha_one), ((8, 8), 0.05, alpha_deep),
+                                ((8, 8, 8), 0.0125, alpha_deep)]:
         est = fit_quietly(Estimator(hidden_layer_sizes=hidden, max_iter=1, random_state=0), X, y)
         assert (est.beta_, est.alpha_) == (pytest.approx(beta), alpha)
         assert est.get_params()["beta"] == "auto"
