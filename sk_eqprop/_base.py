@@ -714,16 +714,13 @@ class BaseEqProp(BaseEstimator, metaclass=ABCMeta):
 
 def training_settings(estimator, *, beta=None, batch_size=1, particles=False):
     """The :class:`~sk_eqprop._core.training.TrainingSettings` of a fitted (or being
-    fitted) EqProp estimator: its dynamics, budgets, nudging and bound, as plain data.
+    fitted) EqProp estimator: its dynamics, budgets and nudging, as plain data (the
+    couplings and their bound travel with the parameters).
 
     ``beta`` replaces the fitted ``beta_`` (the nudged phase's tolerance follows it).
     """
     beta = float(estimator.beta_ if beta is None else beta)
     n_iter_nudged, nudged_tol = estimator._nudged_budget(beta)
-    couplings = coupling_indices(len(estimator.coefs_) if hasattr(estimator, "coefs_")
-                                 else len(estimator._hidden_sizes()) + 1,
-                                 estimator.output == "readout")
-    bound = getattr(estimator, "coupling_bound_", None)
     return TrainingSettings(
         method=estimator.relaxation,
         epsilon=float(estimator.epsilon),
@@ -737,8 +734,6 @@ def training_settings(estimator, *, beta=None, batch_size=1, particles=False):
         solver=estimator.solver,
         batch_size=batch_size,
         particles=particles,
-        couplings=tuple(couplings) if bound is not None else (),
-        coupling_bound=bound,
         coding=estimator._target_coding(),
         input_shift=input_shift(estimator),
     )

@@ -65,8 +65,6 @@ class TrainingSettings:
     solver: str  # "adam" or "sgd"
     batch_size: int
     particles: bool  # free phases start from persistent particles
-    couplings: tuple = ()  # indices of the weights projected onto ``coupling_bound``
-    coupling_bound: Optional[float] = None
     coding: object = None
     # Sparse input arrives divided by its scale but not centred: ``input_shift``
     # (offset / scale) is subtracted from every row in the drive and the update.
@@ -161,7 +159,7 @@ def train_batch(settings, params, x, target, batch_weight, directions, *, start=
     (paper, Section 3); ``params`` is trained in place.
 
     ``start``: the free phase's initial states (the persistent particles of the
-    batch; zero if None), overwritten with its fixed point. ``sign`` is the sign
+    batch, a C-contiguous array; zero if None), relaxed in place to its fixed point. ``sign`` is the sign
     of beta of a single nudged phase (``nudging="random_sign"``). ``directions``:
     arrays shaped like the parameters, the estimate's scratch space. Returns the
     batch's (weighted) summed cost and errors at the free fixed point, and adds
@@ -169,17 +167,15 @@ def train_batch(settings, params, x, target, batch_weight, directions, *, start=
     """
     W, b = params.weights, params.biases
     x_drive = input_drive(x, W[0], workspace, shift=settings.input_shift)
-    n_units = sum(w.shape[1] for w in settings.relaxing(W))
-    states = take(workspace, "batch.free", (x.shape[0], n_units), W[0].dtype)
     if start is None:
+        n_units = sum(w.shape[1] for w in settings.relaxing(W))
+        states = take(workspace, "batch.free", (x.shape[0], n_units), W[0].dtype)
         states.fill(0.0)
     else:
-        np.copyto(states, start)
+        states = start
     # Free phase (beta = 0), from zero states or the persistent particles.
     free_steps = free_phase(settings, x_drive, states, W, b, settings.n_iter_free,
                             tol=settings.tol, workspace=workspace)
-    if start is not None:
-        start[...] = states
     outputs = network_outputs(states, W, b, settings.link)
     costs = sample_costs(settings, outputs, target)
     errors = settings.coding.errors(outputs, target)
